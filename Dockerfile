@@ -1,0 +1,21 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t reportgate .   Run: docker run reportgate serve --help
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+ARG COMMIT=unknown
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
+      -o /out/reportgate ./cmd/reportgate
+
+# distroless/static: no shell, no package manager, CA certificates, runs as
+# uid 65532 (nonroot).
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/reportgate /usr/local/bin/reportgate
+USER 65532:65532
+EXPOSE 8080 9090
+ENTRYPOINT ["/usr/local/bin/reportgate"]
+CMD ["serve"]

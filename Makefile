@@ -1,0 +1,42 @@
+# reportgate — the two commands a newcomer needs are `make demo` and `make test`.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: demo test build bench lint deps routes clean
+
+## demo: the simulator, embedded Redis, the gateway and a walk-through to paste
+demo:
+	$(GO) run ./cmd/reportgate demo
+
+## test: install redis-server if missing, then vet and run every test with -race
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## deps: what the tests need (redis-server from the system packages)
+deps:
+	@bash scripts/install-test-deps.sh
+
+## build: static binaries in bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/reportgate ./cmd/ledgersim
+
+## bench: Go micro-benchmarks of the hot path
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./benchmarks/...
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: run gofmt -w on the files above'; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## routes: regenerate internal/spec/routes.json from the reference spec
+routes:
+	python3 scripts/gen-routes.py
+
+clean:
+	rm -rf bin

@@ -1,0 +1,100 @@
+package config
+
+import (
+	"net/netip"
+	"net/url"
+	"time"
+)
+
+// Config is the configuration of `reportgate serve`. The zero value is not
+// useful; start from Default. Each field's comment gives its default and unit.
+type Config struct {
+	// Listen is the partner-facing proxy address. Default ":8080".
+	Listen string
+	// AdminListen is the admin API address (keys, webhooks, health, metrics).
+	// Default "127.0.0.1:9090": admins reach it over loopback or a tunnel.
+	AdminListen string
+
+	// UpstreamURL is the Ledger Enterprise API base URL (http or https, no
+	// path, query or fragment), e.g. https://api.vault.ledger.com or the LAM
+	// http://vault-lam:5000. Required.
+	UpstreamURL string
+	// UpstreamAPIUser is the operator's X-Ledger-API-User. Required.
+	UpstreamAPIUser string
+	// UpstreamAPIKey is the operator's X-Ledger-API-Key, sent only when set.
+	// A secret: prefer the environment variable to the flag.
+	UpstreamAPIKey string
+	// UpstreamTimeout bounds one upstream exchange (dial, write, read).
+	// Default 10s.
+	UpstreamTimeout time.Duration
+	// UpstreamMaxConns caps pooled connections to the upstream. Default 512;
+	// a cap below the partners' concurrency queues requests.
+	UpstreamMaxConns int
+	// MaxResponseBytes caps an upstream response body, which is buffered for
+	// verification. Default 8 MiB.
+	MaxResponseBytes int
+
+	// RedisURL locates the registry: redis://, rediss://, or
+	// redis-sentinel:// / redis-cluster:// forms (see README). Required.
+	RedisURL string
+	// Workspace is the Ledger workspace this gateway fronts; partners must
+	// send it in X-Ledger-Workspace, and it namespaces every Redis key.
+	// Required; letters, digits, '.', '_' and '-', at most 64.
+	Workspace string
+
+	// Quorum is the number of admin approvals a key request needs (the
+	// requester never counts). Default 2.
+	Quorum int
+	// RequestTTL is how long a key request stays open. Default 168h (7 days).
+	RequestTTL time.Duration
+
+	// KeyCacheSize bounds the in-process key cache, in entries. Default 100000.
+	KeyCacheSize int
+	// NegativeCacheTTL is how long a well-formed unknown key is remembered as
+	// unknown. Default 5s.
+	NegativeCacheTTL time.Duration
+	// OutageGrace is how long cached ACTIVE keys keep serving while Redis is
+	// unreachable (no admin change can happen meanwhile). Unknown keys are
+	// refused at once. Default 5m; 0 refuses every key during an outage.
+	OutageGrace time.Duration
+	// ScopeMaxAge bounds how old a scope snapshot may be before it is
+	// rebuilt from the upstream, even without a notification. Default 60s.
+	ScopeMaxAge time.Duration
+
+	// TrustedProxies are CIDR ranges whose Forwarded / X-Forwarded-* headers
+	// are kept. Default none: every client copy is stripped.
+	TrustedProxies []string
+
+	// LogFormat is "json" (default) or "text".
+	LogFormat string
+	// LogLevel is "debug", "info" (default), "warn" or "error".
+	LogLevel string
+	// ShutdownGrace is how long in-flight requests may run after SIGTERM.
+	// Default 15s.
+	ShutdownGrace time.Duration
+
+	// Derived by Validate; not settable.
+	Upstream        *url.URL
+	TrustedPrefixes []netip.Prefix
+	Redis           RedisTarget
+}
+
+// Default returns the configuration with every default set.
+func Default() Config {
+	return Config{
+		Listen:           ":8080",
+		AdminListen:      "127.0.0.1:9090",
+		UpstreamTimeout:  10 * time.Second,
+		UpstreamMaxConns: 512,
+		MaxResponseBytes: 8 << 20,
+		Quorum:           2,
+		RequestTTL:       7 * 24 * time.Hour,
+		KeyCacheSize:     100_000,
+		NegativeCacheTTL: 5 * time.Second,
+		OutageGrace:      5 * time.Minute,
+		ScopeMaxAge:      60 * time.Second,
+		LogFormat:        "json",
+		LogLevel:         "info",
+		ShutdownGrace:    15 * time.Second,
+	}
+}

@@ -1,0 +1,114 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// EnvPrefix starts every variable that mirrors a flag.
+const EnvPrefix = "REPORTGATE_"
+
+// ClientVariables are REPORTGATE_* variables read by the CLI's client
+// commands, not by serve; the environment check accepts them.
+var ClientVariables = []string{"REPORTGATE_ADMIN_URL", "REPORTGATE_ADMIN_TOKEN"}
+
+// EnvName maps a flag name to its variable: upstream-url → REPORTGATE_UPSTREAM_URL.
+func EnvName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// BindServe registers every setting of `serve` on fs, each usage naming its
+// variable. Defaults are c's current values.
+func (c *Config) BindServe(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "partner-facing proxy address")
+	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "admin API address (keys, webhooks, health, metrics)")
+	fs.StringVar(&c.UpstreamURL, "upstream-url", c.UpstreamURL, "Ledger Enterprise API base URL, e.g. https://api.vault.ledger.com (required)")
+	fs.StringVar(&c.UpstreamAPIUser, "upstream-api-user", c.UpstreamAPIUser, "operator X-Ledger-API-User sent upstream (required)")
+	fs.StringVar(&c.UpstreamAPIKey, "upstream-api-key", c.UpstreamAPIKey, "operator X-Ledger-API-Key sent upstream when set; prefer the variable")
+	fs.DurationVar(&c.UpstreamTimeout, "upstream-timeout", c.UpstreamTimeout, "bound on one upstream exchange")
+	fs.IntVar(&c.UpstreamMaxConns, "upstream-max-conns", c.UpstreamMaxConns, "pooled connections to the upstream")
+	fs.IntVar(&c.MaxResponseBytes, "max-response-bytes", c.MaxResponseBytes, "largest upstream response body accepted, in bytes")
+	c.BindRegistry(fs)
+	fs.IntVar(&c.Quorum, "quorum", c.Quorum, "admin approvals a key request needs (the requester never counts)")
+	fs.DurationVar(&c.RequestTTL, "request-ttl", c.RequestTTL, "how long a key request stays open")
+	fs.IntVar(&c.KeyCacheSize, "key-cache-size", c.KeyCacheSize, "in-process key cache size, in entries")
+	fs.DurationVar(&c.NegativeCacheTTL, "negative-cache-ttl", c.NegativeCacheTTL, "how long a well-formed unknown key is remembered as unknown")
+	fs.DurationVar(&c.OutageGrace, "outage-grace", c.OutageGrace, "how long cached ACTIVE keys keep serving while Redis is unreachable (0: none)")
+	fs.DurationVar(&c.ScopeMaxAge, "scope-max-age", c.ScopeMaxAge, "oldest scope snapshot served before a rebuild from the upstream")
+	fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "CIDR ranges whose Forwarded/X-Forwarded-* headers are kept (comma-separated)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time in-flight requests get after SIGTERM")
+	annotateEnv(fs)
+}
+
+// BindRegistry registers the settings every command that opens the registry
+// directly shares with serve: Redis and the workspace.
+func (c *Config) BindRegistry(fs *pflag.FlagSet) {
+	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "registry Redis: redis://, rediss://, redis-sentinel://, redis-cluster:// (required)")
+	fs.StringVar(&c.Workspace, "workspace", c.Workspace, "Ledger workspace fronted; partners send it in X-Ledger-Workspace (required)")
+	annotateEnv(fs)
+}
+
+// annotateEnv appends the variable's name to each flag's usage, once.
+func annotateEnv(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		suffix := " [" + EnvName(f.Name) + "]"
+		if !strings.HasSuffix(f.Usage, suffix) {
+			f.Usage += suffix
+		}
+	})
+}
+
+// ApplyEnv sets each flag of fs that was not given on the command line from
+// its REPORTGATE_* variable, read through lookup (os.LookupEnv in production).
+// It reports every bad value, and every REPORTGATE_* variable in environ that
+// no command of the binary reads (a typo would otherwise be ignored
+// silently), at once.
+func ApplyEnv(fs *pflag.FlagSet, environ []string, lookup func(string) (string, bool)) error {
+	var errs []error
+	known := knownVariables()
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := EnvName(f.Name)
+		known[name] = true
+		if f.Changed {
+			return
+		}
+		v, ok := lookup(name)
+		if !ok {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v (flag --%s)", name, v, err, f.Name))
+		}
+	})
+	var unknown []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, EnvPrefix) && !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	for _, name := range unknown {
+		errs = append(errs, fmt.Errorf("%s: unknown variable; see `reportgate serve --help` for the REPORTGATE_* names", name))
+	}
+	return errors.Join(errs...)
+}
+
+// knownVariables is every REPORTGATE_* name the binary reads.
+func knownVariables() map[string]bool {
+	known := map[string]bool{}
+	for _, v := range ClientVariables {
+		known[v] = true
+	}
+	c := Default()
+	fs := pflag.NewFlagSet("known", pflag.ContinueOnError)
+	c.BindServe(fs)
+	fs.VisitAll(func(f *pflag.Flag) { known[EnvName(f.Name)] = true })
+	return known
+}

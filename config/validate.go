@@ -1,0 +1,193 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Problem is one invalid setting: the flag, its variable, what is wrong and
+// how to fix it.
+type Problem struct {
+	Flag    string
+	Problem string
+	Fix     string
+}
+
+func (p Problem) Error() string {
+	return fmt.Sprintf("--%s [%s]: %s; %s", p.Flag, EnvName(p.Flag), p.Problem, p.Fix)
+}
+
+// Problems is every problem Validate found. It unwraps to each Problem.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return "config: " + strings.Join(lines, "\n  ")
+}
+
+// Unwrap lets errors.As find any one Problem.
+func (ps Problems) Unwrap() []error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errs
+}
+
+var workspacePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Validate checks every setting of serve, reports all problems at once (a
+// Problems error), and on success fills the derived fields.
+func (c *Config) Validate() error {
+	var ps Problems
+	add := func(flag, problem, fix string) { ps = append(ps, Problem{flag, problem, fix}) }
+
+	c.validateRegistry(add)
+	checkAddr(add, "listen", c.Listen)
+	checkAddr(add, "admin-listen", c.AdminListen)
+	if c.Listen != "" && c.Listen == c.AdminListen {
+		add("admin-listen", "same address as --listen", "give the admin API its own address")
+	}
+	u, problem := parseUpstream(c.UpstreamURL)
+	if problem != "" {
+		add("upstream-url", problem, "give the API's base URL, e.g. https://api.vault.ledger.com")
+	}
+	switch {
+	case c.UpstreamAPIUser == "":
+		add("upstream-api-user", "not set", "give the operator's API user name")
+	case !headerSafe(c.UpstreamAPIUser):
+		add("upstream-api-user", "contains control characters", "give the user name alone")
+	}
+	if !headerSafe(c.UpstreamAPIKey) {
+		add("upstream-api-key", "contains control characters", "give the key alone, without a newline")
+	}
+	positive(add, "upstream-timeout", c.UpstreamTimeout > 0, "give a duration such as 10s")
+	positive(add, "upstream-max-conns", c.UpstreamMaxConns >= 1, "give at least 1 (default 512)")
+	positive(add, "max-response-bytes", c.MaxResponseBytes >= 4096, "give at least 4096")
+	positive(add, "quorum", c.Quorum >= 1, "give at least 1 (default 2)")
+	positive(add, "request-ttl", c.RequestTTL >= 60e9, "give at least 1m (default 168h)")
+	positive(add, "key-cache-size", c.KeyCacheSize >= 1, "give at least 1 (default 100000)")
+	positive(add, "negative-cache-ttl", c.NegativeCacheTTL >= 0, "give 0 (off) or a duration such as 5s")
+	positive(add, "outage-grace", c.OutageGrace >= 0, "give 0 (off) or a duration such as 5m")
+	positive(add, "scope-max-age", c.ScopeMaxAge > 0, "give a duration such as 60s")
+	positive(add, "shutdown-grace", c.ShutdownGrace >= 0, "give a duration such as 15s")
+	prefixes, bad := parsePrefixes(c.TrustedProxies)
+	for _, b := range bad {
+		add("trusted-proxies", fmt.Sprintf("%q is not a CIDR range or IP address", b), "give ranges such as 10.0.0.0/8")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		add("log-format", fmt.Sprintf("%q is not a format", c.LogFormat), "give json or text")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log-level", fmt.Sprintf("%q is not a level", c.LogLevel), "give debug, info, warn or error")
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	c.Upstream, c.TrustedPrefixes = u, prefixes
+	return nil
+}
+
+// ValidateRegistry checks only the settings BindRegistry registers, for the
+// commands that open the registry directly.
+func (c *Config) ValidateRegistry() error {
+	var ps Problems
+	c.validateRegistry(func(flag, problem, fix string) { ps = append(ps, Problem{flag, problem, fix}) })
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+func (c *Config) validateRegistry(add func(flag, problem, fix string)) {
+	if c.RedisURL == "" {
+		add("redis-url", "not set", "give the registry's Redis, e.g. redis://127.0.0.1:6379/0")
+	} else if t, err := ParseRedisURL(c.RedisURL); err != nil {
+		add("redis-url", err.Error(), "see README § Configuration for the accepted forms")
+	} else {
+		c.Redis = t
+	}
+	if !workspacePattern.MatchString(c.Workspace) {
+		problem := fmt.Sprintf("%q is not a workspace name", c.Workspace)
+		if c.Workspace == "" {
+			problem = "not set"
+		}
+		add("workspace", problem, "give the workspace name: letters, digits, '.', '_' or '-', at most 64")
+	}
+}
+
+func positive(add func(flag, problem, fix string), flag string, ok bool, fix string) {
+	if !ok {
+		add(flag, "out of range", fix)
+	}
+}
+
+func checkAddr(add func(flag, problem, fix string), flag, addr string) {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if n, perr := strconv.Atoi(port); perr != nil || n < 0 || n > 65535 {
+			err = errors.New("bad port")
+		}
+	}
+	if err != nil {
+		add(flag, fmt.Sprintf("%q is not host:port", addr), "give an address such as :8080 or 127.0.0.1:9090")
+	}
+}
+
+func parseUpstream(raw string) (*url.URL, string) {
+	if raw == "" {
+		return nil, "not set"
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Sprintf("%q does not parse: %v", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Sprintf("%q: scheme must be http or https", raw)
+	case u.Host == "":
+		return nil, fmt.Sprintf("%q has no host", raw)
+	case u.User != nil:
+		return nil, fmt.Sprintf("%q carries credentials", raw)
+	case u.Path != "" && u.Path != "/":
+		return nil, fmt.Sprintf("%q has a path; a path prefix is not supported", raw)
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Sprintf("%q has a query or fragment", raw)
+	}
+	return u, ""
+}
+
+func parsePrefixes(raw []string) ([]netip.Prefix, []string) {
+	var out []netip.Prefix
+	var bad []string
+	for _, s := range raw {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		} else {
+			bad = append(bad, s)
+		}
+	}
+	return out, bad
+}
+
+func headerSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
