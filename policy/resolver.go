@@ -1,0 +1,246 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+)
+
+// SnapshotStore shares entity snapshots between replicas (package registry
+// implements it in Redis). Load returns nil, nil when there is none.
+type SnapshotStore interface {
+	LoadSnapshot(ctx context.Context, entity int64) ([]byte, error)
+	StoreSnapshot(ctx context.Context, entity int64, data []byte, ttl time.Duration) error
+}
+
+// ResolverOptions configure a Resolver. Zero values mean the documented
+// defaults.
+type ResolverOptions struct {
+	// MaxAge bounds a snapshot's age; older ones are rebuilt before use.
+	// Default 60s.
+	MaxAge time.Duration
+	// CacheSize bounds entity snapshots and key scopes kept in process, in
+	// entries each. Default 10000.
+	CacheSize int
+	// Store shares snapshots between replicas; nil keeps them in process.
+	Store SnapshotStore
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Resolver turns a key's entities into its Scope, from snapshots cached in
+// process, shared through the store, and read from the upstream. Safe for
+// concurrent use.
+type Resolver struct {
+	up     Upstream
+	opts   ResolverOptions
+	rules  []Rule
+	snaps  *lru.Cache[int64, *cachedSnapshot]
+	keys   *lru.Cache[string, *keyScope]
+	group  singleflight.Group
+	epoch  atomic.Uint64 // bumped by every invalidation
+	closed atomic.Bool
+}
+
+type cachedSnapshot struct {
+	snap  *entitySnapshot
+	stale atomic.Bool // set by an invalidation
+}
+
+type keyScope struct {
+	gen   uint64
+	snaps []*cachedSnapshot
+	scope *Scope
+}
+
+// NewResolver returns a resolver reading through up. rules are the policy
+// table, whose Inject filters each Scope prepares.
+func NewResolver(up Upstream, rules []Rule, opts ResolverOptions) (*Resolver, error) {
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 60 * time.Second
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 10000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	snaps, err := lru.New[int64, *cachedSnapshot](opts.CacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("policy: snapshot cache: %w", err)
+	}
+	keys, err := lru.New[string, *keyScope](opts.CacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("policy: scope cache: %w", err)
+	}
+	return &Resolver{up: up, opts: opts, rules: rules, snaps: snaps, keys: keys}, nil
+}
+
+// Scope returns the scope of key id at generation gen bound to entities. A
+// cached scope is used while its key generation matches and every snapshot
+// under it is younger than MaxAge and not invalidated. It allocates nothing
+// on a hit.
+func (r *Resolver) Scope(ctx context.Context, id string, gen uint64, entities []int64) (*Scope, error) {
+	now := r.opts.Now()
+	if ks, ok := r.keys.Get(id); ok && ks.gen == gen && r.current(ks, now) {
+		return ks.scope, nil
+	}
+	v, err, _ := r.group.Do("key\x00"+id, func() (any, error) { return r.build(ctx, id, gen, entities) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*keyScope).scope, nil
+}
+
+// current reports whether every snapshot of ks may still serve, and starts
+// a background refresh of those past three quarters of MaxAge, so busy keys
+// rarely wait for a rebuild.
+func (r *Resolver) current(ks *keyScope, now time.Time) bool {
+	for _, cs := range ks.snaps {
+		age := now.Sub(cs.snap.Fetched)
+		if cs.stale.Load() || age >= r.opts.MaxAge {
+			return false
+		}
+		if age >= r.opts.MaxAge*3/4 {
+			r.refreshSoon(cs.snap.Entity)
+		}
+	}
+	return true
+}
+
+func (r *Resolver) refreshSoon(entity int64) {
+	key := "refresh\x00" + strconv.FormatInt(entity, 10)
+	go func() {
+		_, _, _ = r.group.Do(key, func() (any, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), r.opts.MaxAge/4)
+			defer cancel()
+			_, err := r.fetch(ctx, entity)
+			if err != nil {
+				r.opts.Logger.Warn("scope refresh failed", "entity", entity, "err", err)
+			}
+			return nil, err
+		})
+	}()
+}
+
+func (r *Resolver) build(ctx context.Context, id string, gen uint64, entities []int64) (*keyScope, error) {
+	epoch := r.epoch.Load()
+	ks := &keyScope{gen: gen}
+	var acc, usr, grp, wl []int64
+	built := r.opts.Now()
+	for _, e := range entities {
+		cs, err := r.snapshot(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		s := cs.snap
+		ks.snaps = append(ks.snaps, cs)
+		acc, usr = append(acc, s.Accounts...), append(usr, s.Users...)
+		grp, wl = append(grp, s.Groups...), append(wl, s.Whitelists...)
+		if s.Fetched.Before(built) {
+			built = s.Fetched
+		}
+	}
+	ks.scope = NewScope(append([]int64(nil), entities...), acc, usr, grp, wl, built)
+	ks.scope.prepareFilters(r.rules)
+	if r.epoch.Load() == epoch { // no invalidation raced the build
+		r.keys.Add(id, ks)
+	}
+	return ks, nil
+}
+
+// snapshot returns a usable snapshot of entity: in process, else from the
+// store, else from the upstream.
+func (r *Resolver) snapshot(ctx context.Context, entity int64) (*cachedSnapshot, error) {
+	now := r.opts.Now()
+	if cs, ok := r.snaps.Get(entity); ok && !cs.stale.Load() && now.Sub(cs.snap.Fetched) < r.opts.MaxAge {
+		return cs, nil
+	}
+	if cs := r.loadShared(ctx, entity, now); cs != nil {
+		return cs, nil
+	}
+	v, err, _ := r.group.Do("entity\x00"+strconv.FormatInt(entity, 10), func() (any, error) {
+		return r.fetch(ctx, entity)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*cachedSnapshot), nil
+}
+
+func (r *Resolver) loadShared(ctx context.Context, entity int64, now time.Time) *cachedSnapshot {
+	if r.opts.Store == nil {
+		return nil
+	}
+	data, err := r.opts.Store.LoadSnapshot(ctx, entity)
+	if err != nil || data == nil {
+		return nil // the upstream remains the source of truth
+	}
+	var s entitySnapshot
+	if json.Unmarshal(data, &s) != nil || s.Entity != entity || now.Sub(s.Fetched) >= r.opts.MaxAge {
+		return nil
+	}
+	cs := &cachedSnapshot{snap: &s}
+	r.snaps.Add(entity, cs)
+	return cs
+}
+
+// fetch reads entity from the upstream and publishes the snapshot.
+func (r *Resolver) fetch(ctx context.Context, entity int64) (*cachedSnapshot, error) {
+	epoch := r.epoch.Load()
+	s, err := fetchSnapshot(ctx, r.up, entity, r.opts.Now())
+	if err != nil {
+		return nil, fmt.Errorf("policy: resolve entity %d: %w", entity, err)
+	}
+	cs := &cachedSnapshot{snap: s}
+	if r.epoch.Load() != epoch {
+		return cs, nil // serve this request, but an invalidation raced: don't cache
+	}
+	if prev, ok := r.snaps.Peek(entity); ok {
+		prev.stale.Store(true) // key scopes built on it rebuild
+	}
+	r.snaps.Add(entity, cs)
+	if r.opts.Store != nil {
+		if data, err := json.Marshal(s); err == nil {
+			if err := r.opts.Store.StoreSnapshot(ctx, entity, data, r.opts.MaxAge); err != nil {
+				r.opts.Logger.Warn("scope snapshot not shared", "entity", entity, "err", err)
+			}
+		}
+	}
+	return cs, nil
+}
+
+// InvalidateEntity drops entity's snapshot, so every key bound to it
+// rebuilds its scope on its next request. The caller also deletes the
+// shared copy (see registry).
+func (r *Resolver) InvalidateEntity(entity int64) {
+	r.epoch.Add(1)
+	if cs, ok := r.snaps.Peek(entity); ok {
+		cs.stale.Store(true)
+	}
+	r.snaps.Remove(entity)
+}
+
+// InvalidateAll drops every snapshot: an account, group or whitelist edit
+// can change any entity's governance sets.
+func (r *Resolver) InvalidateAll() {
+	r.epoch.Add(1)
+	for _, e := range r.snaps.Keys() {
+		if cs, ok := r.snaps.Peek(e); ok {
+			cs.stale.Store(true)
+		}
+	}
+	r.snaps.Purge()
+}

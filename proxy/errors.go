@@ -1,0 +1,124 @@
+package proxy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"reportgate/policy"
+	"reportgate/registry"
+)
+
+// apiError is an answer of the gateway's own, in the upstream's Error shape
+// {"message", "name", "status_code"}.
+type apiError struct {
+	status int
+	name   string
+	msg    string
+	reason string // for metrics and the access log: a short, fixed token
+
+	once     sync.Once
+	rendered []byte
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// body renders the error once; the fixed errors below are shared, so their
+// answers allocate nothing after the first.
+func (e *apiError) body() []byte {
+	e.once.Do(func() {
+		e.rendered, _ = json.Marshal(struct {
+			Message    string `json:"message"`
+			Name       string `json:"name"`
+			StatusCode int    `json:"status_code"`
+		}{e.msg, e.name, e.status})
+	})
+	return e.rendered
+}
+
+var statusNames = map[int]string{
+	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+	405: "MethodNotAllowed", 413: "PayloadTooLarge", 420: "RateLimited", 431: "RequestHeaderFieldsTooLarge",
+	500: "InternalError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout",
+}
+
+func newError(status int, reason, format string, args ...any) *apiError {
+	return &apiError{status: status, name: statusNames[status], msg: fmt.Sprintf(format, args...), reason: reason}
+}
+
+// Fixed answers, rendered once at start-up (see renderedError).
+var (
+	errNoKey        = newError(401, "no_key", "X-Ledger-Reporting-API-Key is required")
+	errBadKey       = newError(401, "invalid_key", "invalid reporting API key")
+	errTwoKeys      = newError(400, "ambiguous_key", "X-Ledger-Reporting-API-Key must be sent exactly once")
+	errNoWorkspace  = newError(401, "no_workspace", "X-Ledger-Workspace is required")
+	errTwoWorkspace = newError(400, "ambiguous_workspace", "X-Ledger-Workspace must be sent exactly once")
+	errWorkspace    = newError(401, "invalid_key", "invalid reporting API key")
+	errInactive     = newError(403, "key_inactive", "this reporting API key is suspended or revoked")
+	errRegistryDown = newError(503, "registry_down", "the key registry is unreachable; retry later")
+	errUnknownPath  = newError(404, "unknown_path", "no such operation")
+	errAmbiguous    = newError(400, "ambiguous_path", "the path has a segment or byte the gateway refuses: dot segments, empty segments, a trailing slash, percent-encoding, ';', '\\' or non-ASCII")
+	errBadID        = newError(400, "bad_path_param", "a path id must be a decimal integer without sign or leading zero")
+	errAbsoluteURI  = newError(400, "absolute_uri", "the request target must be a path (origin-form), not an absolute URI")
+	errBody         = newError(400, "body_on_read", "a GET request must not carry a body")
+	errOverride     = newError(400, "method_override", "method-override headers are refused")
+	errReadOnly     = newError(403, "read_only", "reporting keys are read-only")
+	errVerify       = newError(502, "scope_violation", "the upstream response failed scope verification and was withheld")
+	errMalformed    = newError(502, "malformed_upstream", "the upstream response could not be verified and was withheld")
+	errEncoding     = newError(502, "encoded_upstream", "the upstream response is content-encoded and cannot be verified")
+	errUpstream     = newError(502, "upstream_error", "the upstream could not be reached")
+	errTimeout      = newError(504, "upstream_timeout", "the upstream did not answer in time")
+	errTooLarge     = newError(502, "upstream_too_large", "the upstream response exceeds the gateway's size limit")
+	errScopeFailed  = newError(502, "scope_unresolved", "the key's scope could not be resolved from the upstream")
+	errPageTooLarge = newError(400, "page_size", "page_size exceeds the gateway's maximum")
+	errNotServed    = newError(501, "not_served", "this operation is not served by this gateway yet")
+)
+
+// notFound is the answer for an object that is missing or out of scope: one
+// body per resource, identical in both cases, so existence does not leak.
+func notFound(template string) *apiError {
+	res := strings.SplitN(strings.TrimPrefix(template, "/"), "/", 2)[0]
+	switch res {
+	case "cardano", "ethereum", "solana", "tezos":
+		res = "accounts"
+	}
+	noun := strings.TrimSuffix(res, "s")
+	if noun == "entitie" {
+		noun = "entity"
+	}
+	return newError(404, "not_found", "%s%s not found", strings.ToUpper(noun[:1]), noun[1:])
+}
+
+// classify maps any error of the pipeline to the answer the partner gets.
+// It is the one place errors become statuses.
+func classify(err error) *apiError {
+	var ae *apiError
+	var qe *policy.QueryError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &qe):
+		return newError(400, "bad_query", "%s", qe.Error())
+	case errors.Is(err, policy.ErrUnknownPath):
+		return errUnknownPath
+	case errors.Is(err, policy.ErrAmbiguousPath):
+		return errAmbiguous
+	case errors.Is(err, policy.ErrBadPathParam):
+		return errBadID
+	case errors.Is(err, registry.ErrUnknownKey):
+		return errBadKey
+	case errors.Is(err, registry.ErrKeyInactive):
+		return errInactive
+	case errors.Is(err, registry.ErrRegistryDown):
+		return errRegistryDown
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
+		return errTimeout
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return errTooLarge
+	}
+	return errUpstream
+}

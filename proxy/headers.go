@@ -1,0 +1,200 @@
+package proxy
+
+import (
+	"bytes"
+	"net/netip"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Header names the pipeline treats specially, lower-case with '-'.
+const (
+	hdrKey       = "x-ledger-reporting-api-key"
+	hdrWorkspace = "x-ledger-workspace"
+)
+
+// headerClass is what the gateway does with a request header.
+type headerClass uint8
+
+const (
+	keep      headerClass = iota
+	drop                  // hop-by-hop, identity, credentials, caching of encodings
+	key                   // the reporting key, exact name
+	workspace             // the workspace, exact name
+	forwarded             // Forwarded / X-Forwarded-*: kept only from a trusted proxy
+	refuse                // method override: the request is refused
+)
+
+// classifyName folds name (ASCII lower-case, '_' read as '-') and says what
+// to do with it. variant is true when the name differs from its fold by an
+// underscore: such a copy of a protected header is dropped, never honoured,
+// because some servers read X_Ledger_API_User as X-Ledger-API-User.
+func classifyName(name []byte) (class headerClass, variant bool) {
+	var buf [48]byte
+	if len(name) > len(buf) {
+		if hasFoldedPrefix(name, "x-ledger-") {
+			return drop, false
+		}
+		return keep, false
+	}
+	f := buf[:len(name)]
+	for i, c := range name {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '_':
+			c, variant = '-', true
+		}
+		f[i] = c
+	}
+	switch string(f) {
+	case hdrKey:
+		if variant {
+			return drop, true
+		}
+		return key, false
+	case hdrWorkspace:
+		if variant {
+			return drop, true
+		}
+		return workspace, false
+	// RFC 9110 §7.6.1 hop-by-hop fields, and the legacy ones.
+	case "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+		"proxy-authenticate", "proxy-authorization",
+		// Credentials: the upstream gets the operator's, never the partner's.
+		"authorization", "cookie",
+		// The body is verified, so it must arrive unencoded.
+		"accept-encoding",
+		// Path overrides some stacks honour (IIS, Symfony).
+		"x-original-url", "x-rewrite-url",
+		"expect":
+		return drop, variant
+	case "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
+		"x-forwarded-prefix", "x-real-ip":
+		return forwarded, variant
+	case "x-http-method-override", "x-http-method", "x-method-override":
+		return refuse, variant
+	}
+	if bytes.HasPrefix(f, []byte("x-ledger-")) {
+		return drop, variant // operator credentials and anything else of the upstream's
+	}
+	return keep, variant
+}
+
+func hasFoldedPrefix(name []byte, prefix string) bool {
+	if len(name) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == '_' {
+			c = '-'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// headerScan is the result of one pass over the request headers. key and
+// workspace alias the request's header buffers: they are valid until the
+// headers are modified, so authentication (step 2) reads them before the
+// rewrite (step 5) deletes and adds headers.
+type headerScan struct {
+	keys, workspaces int
+	key, workspace   []byte // first values; alias the request
+	override         bool
+	clientClose      bool
+	// dels are the names to delete, copied into delBuf.
+	dels   [][]byte
+	delBuf []byte
+}
+
+func (s *headerScan) reset() {
+	s.keys, s.workspaces, s.key, s.workspace = 0, 0, nil, nil
+	s.override, s.clientClose = false, false
+	s.dels, s.delBuf = s.dels[:0], s.delBuf[:0]
+}
+
+func (s *headerScan) del(name []byte) {
+	start := len(s.delBuf)
+	s.delBuf = append(s.delBuf, name...)
+	s.dels = append(s.dels, s.delBuf[start:len(s.delBuf):len(s.delBuf)])
+}
+
+// scanHeaders classifies every request header in one pass (PERFORMANCE-
+// NOTES: one pass costs 0.7 µs less than one Del per name), including the
+// names listed in Connection, which are hop-by-hop too (RFC 9110 §7.6.1).
+// fasthttp keeps a lone "Connection: close" as a flag, not a header.
+func scanHeaders(h *fasthttp.RequestHeader, s *headerScan, trusted bool) {
+	s.reset()
+	s.clientClose = h.ConnectionClose()
+	for name, value := range h.All() {
+		class, _ := classifyName(name)
+		switch class {
+		case key:
+			s.keys++
+			if s.keys == 1 {
+				s.key = value
+			}
+			s.del(name)
+		case workspace:
+			s.workspaces++
+			if s.workspaces == 1 {
+				s.workspace = value
+			}
+			s.del(name)
+		case drop:
+			s.del(name)
+			if hasFoldedPrefix(name, "connection") && len(name) == len("connection") {
+				s.connectionTokens(value)
+			}
+		case forwarded:
+			if !trusted {
+				s.del(name)
+			}
+		case refuse:
+			s.override = true
+		}
+	}
+}
+
+// connectionTokens adds every header named in a Connection value.
+func (s *headerScan) connectionTokens(v []byte) {
+	for len(v) > 0 {
+		i := bytes.IndexByte(v, ',')
+		if i < 0 {
+			i = len(v)
+		}
+		tok := bytes.TrimSpace(v[:i])
+		if len(tok) > 0 && !bytes.EqualFold(tok, []byte("close")) && !bytes.EqualFold(tok, []byte("keep-alive")) {
+			s.del(tok)
+		}
+		if i == len(v) {
+			break
+		}
+		v = v[i+1:]
+	}
+}
+
+// applyDeletes removes every header scanHeaders marked. Deleting after the
+// scan, never during it, is what fasthttp requires.
+func applyDeletes(h *fasthttp.RequestHeader, s *headerScan) {
+	for _, name := range s.dels {
+		h.DelBytes(name)
+	}
+	h.ResetConnectionClose()
+}
+
+// isTrusted reports whether addr is in one of the trusted proxy ranges.
+func isTrusted(addr netip.Addr, prefixes []netip.Prefix) bool {
+	for _, p := range prefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}

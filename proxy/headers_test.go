@@ -1,0 +1,135 @@
+package proxy
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+func TestClassifyName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		class   headerClass
+		variant bool
+	}{
+		{"X-Ledger-Reporting-API-Key", key, false},
+		{"x-ledger-reporting-api-key", key, false},
+		{"X_Ledger_Reporting_API_Key", drop, true},
+		{"X-Ledger-Workspace", workspace, false},
+		{"X-LEDGER-WORKSPACE", workspace, false},
+		{"X_Ledger_Workspace", drop, true},
+		{"X-Ledger-API-User", drop, false},
+		{"X_Ledger_API_User", drop, true},
+		{"x-ledger-api-key", drop, false},
+		{"X-Ledger-Store-Auth-Token", drop, false},
+		{"X-Ledger-Anything-New", drop, false},
+		{"X-Ledger-" + strings.Repeat("A", 60), drop, false},
+		{"Connection", drop, false},
+		{"Keep-Alive", drop, false},
+		{"Transfer-Encoding", drop, false},
+		{"Upgrade", drop, false},
+		{"Proxy-Authorization", drop, false},
+		{"Authorization", drop, false},
+		{"Cookie", drop, false},
+		{"Accept-Encoding", drop, false},
+		{"X-Original-URL", drop, false},
+		{"Forwarded", forwarded, false},
+		{"X-Forwarded-For", forwarded, false},
+		{"X_Forwarded_For", forwarded, true},
+		{"X-Real-IP", forwarded, false},
+		{"X-HTTP-Method-Override", refuse, false},
+		{"X-Method-Override", refuse, false},
+		{"Accept", keep, false},
+		{"User-Agent", keep, false},
+		{"X-Request-Id", keep, false},
+		{strings.Repeat("B", 100), keep, false},
+	}
+	for _, tt := range tests {
+		class, variant := classifyName([]byte(tt.name))
+		if class != tt.class || variant != tt.variant {
+			t.Errorf("classifyName(%q) = %v, %v; want %v, %v", tt.name, class, variant, tt.class, tt.variant)
+		}
+	}
+}
+
+func parseRequest(t testing.TB, raw string) *fasthttp.Request {
+	t.Helper()
+	req := &fasthttp.Request{}
+	if err := req.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Fatalf("parse request: %v", err)
+	}
+	return req
+}
+
+func TestScanHeaders(t *testing.T) {
+	t.Parallel()
+	req := parseRequest(t, "GET /accounts HTTP/1.1\r\n"+
+		"Host: gw\r\n"+
+		"X-Ledger-Reporting-API-Key: lrk_a\r\n"+
+		"X-Ledger-Workspace: acme\r\n"+
+		"X_Ledger_API_User: admin\r\n"+
+		"X-Ledger-API-User: admin\r\n"+
+		"Connection: keep-alive, X-Ledger-API-Key, X-Custom\r\n"+
+		"X-Custom: 1\r\n"+
+		"X-Forwarded-For: 1.2.3.4\r\n"+
+		"Accept: application/json\r\n\r\n")
+	var s headerScan
+	scanHeaders(&req.Header, &s, false)
+	if s.keys != 1 || string(s.key) != "lrk_a" || s.workspaces != 1 || string(s.workspace) != "acme" {
+		t.Fatalf("scan = keys %d %q, workspaces %d %q", s.keys, s.key, s.workspaces, s.workspace)
+	}
+	applyDeletes(&req.Header, &s)
+	for _, gone := range []string{"X-Ledger-Reporting-API-Key", "X-Ledger-Workspace", "X_Ledger_API_User", "X-Ledger-API-User", "Connection", "X-Custom", "X-Forwarded-For", "X-Ledger-API-Key"} {
+		if v := req.Header.Peek(gone); v != nil {
+			t.Errorf("%s = %q after rewrite, want deleted", gone, v)
+		}
+	}
+	if string(req.Header.Peek("Accept")) != "application/json" {
+		t.Errorf("Accept was deleted")
+	}
+}
+
+func TestScanHeadersTrustedKeepsForwarded(t *testing.T) {
+	t.Parallel()
+	req := parseRequest(t, "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Forwarded-For: 1.2.3.4\r\nForwarded: for=1.2.3.4\r\n\r\n")
+	var s headerScan
+	scanHeaders(&req.Header, &s, true)
+	applyDeletes(&req.Header, &s)
+	if string(req.Header.Peek("X-Forwarded-For")) != "1.2.3.4" || len(req.Header.Peek("Forwarded")) == 0 {
+		t.Errorf("forwarding headers from a trusted proxy were deleted")
+	}
+}
+
+func TestScanHeadersCountsDuplicates(t *testing.T) {
+	t.Parallel()
+	req := parseRequest(t, "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: a\r\nx-ledger-reporting-api-key: b\r\nX-HTTP-Method-Override: DELETE\r\nConnection: close\r\n\r\n")
+	var s headerScan
+	scanHeaders(&req.Header, &s, false)
+	if s.keys != 2 {
+		t.Errorf("keys = %d, want 2", s.keys)
+	}
+	if !s.override {
+		t.Errorf("method override not detected")
+	}
+	if !s.clientClose {
+		t.Errorf("Connection: close not seen")
+	}
+}
+
+func FuzzConnectionTokens(f *testing.F) {
+	for _, seed := range []string{"close", "keep-alive, X-Ledger-API-User", " , ,X-A,,", "X-A,X-B , x-c", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		var s headerScan
+		s.connectionTokens([]byte(v))
+		for _, d := range s.dels {
+			if len(d) == 0 || strings.ContainsAny(string(d[:1]), " \t,") {
+				t.Fatalf("bad token %q from %q", d, v)
+			}
+		}
+	})
+}

@@ -1,0 +1,359 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"reportgate/policy"
+	"reportgate/registry"
+)
+
+// state is one request's working memory, pooled so that a cache hit
+// allocates nothing. Nothing in it outlives the handler.
+type state struct {
+	start    time.Time
+	upStart  time.Duration // time spent upstream
+	ep       *policy.Endpoint
+	rule     *policy.Rule
+	qs       *policy.QuerySpec
+	paramIdx int
+	params   policy.PathParams
+	query    policy.Query
+	hdr      headerScan
+	rawPath  []byte
+	rawQuery []byte
+	who      *registry.Principal
+	scope    *policy.Scope
+	// out is the query sent upstream; uri the request target built from it.
+	out, uri []byte
+	// answered is set when the gateway answered without the upstream.
+	answered bool
+	decision string
+}
+
+func (s *state) reset(now time.Time) {
+	s.start, s.upStart = now, 0
+	s.ep, s.rule, s.qs, s.paramIdx = nil, nil, nil, -1
+	s.rawPath, s.rawQuery, s.who, s.scope = nil, nil, nil, nil
+	s.out, s.uri = s.out[:0], s.uri[:0]
+	s.answered, s.decision = false, ""
+}
+
+// serve is the fasthttp handler: the pipeline of DESIGN §3, in order.
+func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
+	st := p.states.Get().(*state)
+	st.reset(p.opts.Now())
+	err := p.pipeline(ctx, st)
+	if err != nil {
+		p.fail(ctx, st, err)
+	}
+	p.accessLog(ctx, st)
+	p.states.Put(st)
+}
+
+func (p *Proxy) pipeline(ctx *fasthttp.RequestCtx, st *state) error {
+	if err := p.reject(ctx, st); err != nil {
+		return err
+	}
+	if err := p.authenticate(ctx, st); err != nil {
+		return err
+	}
+	if err := p.authorize(ctx, st); err != nil || st.answered {
+		return err
+	}
+	p.rewrite(ctx, st)
+	if err := p.forward(ctx, st); err != nil {
+		return err
+	}
+	return p.verify(ctx, st)
+}
+
+// reject refuses the ambiguous before anything else (step 1): an absolute
+// URI, a path or query the gateway would read differently from someone
+// else, an unknown operation, a write, a body on a read, method overrides,
+// an oversized page. The upstream will see exactly what was checked here.
+func (p *Proxy) reject(ctx *fasthttp.RequestCtx, st *state) error {
+	uri := ctx.Request.Header.RequestURI()
+	if len(uri) == 0 || uri[0] != '/' {
+		return errAbsoluteURI
+	}
+	st.rawPath, st.rawQuery = uri, nil
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		st.rawPath, st.rawQuery = uri[:i], uri[i+1:]
+	}
+	ep, err := p.deps.Router.Match(st.rawPath, &st.params)
+	if err != nil {
+		return err
+	}
+	st.ep = ep
+	method := ctx.Request.Header.Method()
+	st.rule, st.qs, st.paramIdx = ep.Lookup(method)
+	switch {
+	case st.rule == nil && string(method) == fasthttp.MethodGet:
+		return newError(405, "method", "%s does not take GET", ep.Template)
+	case st.rule == nil, string(method) != fasthttp.MethodGet && st.rule.Strategy != policy.Gateway:
+		return errReadOnly
+	}
+	if string(method) == fasthttp.MethodGet && (ctx.Request.Header.ContentLength() != 0 || len(ctx.Request.Body()) > 0) {
+		return errBody
+	}
+	if st.qs != nil {
+		if err := st.qs.Parse(st.rawQuery, &st.query); err != nil {
+			return err
+		}
+		if st.query.HasPageSize && (st.query.PageSize < 1 || st.query.PageSize > int64(p.opts.MaxPageSize)) {
+			return newError(400, "page_size", "page_size must be between 1 and %d (0 and -1 are refused: the upstream's maximum is not published)", p.opts.MaxPageSize)
+		}
+	}
+	scanHeaders(&ctx.Request.Header, &st.hdr, p.trusted(ctx))
+	if st.hdr.override {
+		return errOverride
+	}
+	return nil
+}
+
+func (p *Proxy) trusted(ctx *fasthttp.RequestCtx) bool {
+	if len(p.opts.TrustedProxies) == 0 {
+		return false
+	}
+	tcp, ok := ctx.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	addr, ok := netip.AddrFromSlice(tcp.IP)
+	return ok && isTrusted(addr.Unmap(), p.opts.TrustedProxies)
+}
+
+// authenticate checks the key offline, then through the cache (step 2).
+func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
+	switch {
+	case st.hdr.keys == 0:
+		return errNoKey
+	case st.hdr.keys > 1:
+		return errTwoKeys
+	case !registry.CheckKeyFormat(st.hdr.key):
+		return errBadKey // garbage never reaches Redis
+	case st.hdr.workspaces == 0:
+		return errNoWorkspace
+	case st.hdr.workspaces > 1:
+		return errTwoWorkspace
+	case string(st.hdr.workspace) != p.opts.Workspace:
+		return errWorkspace
+	}
+	who, err := p.deps.Keys.Authenticate(ctx, st.hdr.key)
+	if err != nil {
+		return err
+	}
+	st.who = who
+	return nil
+}
+
+// authorize applies the operation's strategy (step 4).
+func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
+	r := st.rule
+	st.decision = r.Strategy.String()
+	switch r.Strategy {
+	case policy.Deny:
+		return newError(403, "denied", "%s: %s", st.ep.Template, r.Reason)
+	case policy.Global:
+		st.out = append(st.out, st.rawQuery...)
+		return nil
+	case policy.Gateway, policy.ScopedList:
+		return errNotServed
+	}
+	scope, err := p.deps.Resolver.Scope(ctx, st.who.ID, st.who.Generation, st.who.Entities)
+	if err != nil {
+		p.opts.Logger.Warn("scope unresolved", "key_id", st.who.ID, "err", err)
+		return errScopeFailed
+	}
+	st.scope = scope
+	switch r.Strategy {
+	case policy.Inject:
+		return p.inject(ctx, st)
+	case policy.Path:
+		if !scope.Has(r.Set, st.params.Int(st.paramIdx)) {
+			return notFound(st.ep.Template)
+		}
+	case policy.Owner:
+		if err := p.checkOwner(ctx, st); err != nil {
+			return err
+		}
+	}
+	st.out = append(st.out, st.rawQuery...)
+	return nil
+}
+
+func (p *Proxy) checkOwner(ctx context.Context, st *state) error {
+	ow, err := p.deps.Owners.Lookup(ctx, st.rule.Owner, st.params.Int(st.paramIdx))
+	switch {
+	case errors.Is(err, policy.ErrObjectNotFound):
+		return notFound(st.ep.Template)
+	case err != nil:
+		p.opts.Logger.Warn("owner lookup failed", "route", st.ep.Template, "err", err)
+		var ue *policy.UpstreamError
+		if errors.As(err, &ue) {
+			return errUpstream
+		}
+		return err
+	}
+	if !policy.TargetInScope(st.scope, ow.Kind, ow.ID, p.deps.Owners) {
+		return notFound(st.ep.Template)
+	}
+	return nil
+}
+
+// inject intersects the caller's scope filter with the scope, or injects
+// the scope when the caller gave none; an empty intersection is answered
+// here with an empty page.
+func (p *Proxy) inject(ctx *fasthttp.RequestCtx, st *state) error {
+	r := st.rule
+	set := st.scope.Set(r.FilterSet)
+	for _, pair := range st.query.Pairs() {
+		if string(pair.Key) == r.Filter {
+			continue
+		}
+		st.out = appendPair(st.out, pair.Key, pair.Value)
+	}
+	given := st.query.Filter()
+	if len(given) == 0 {
+		if len(set) == 0 {
+			return p.emptyPage(ctx, st)
+		}
+		if len(st.out) > 0 {
+			st.out = append(st.out, '&')
+		}
+		st.out = append(st.out, st.scope.Filter(r.FilterSet, r.Filter)...)
+		return nil
+	}
+	kept := 0
+	for _, id := range given {
+		if set.Has(id) {
+			st.out = appendIntPair(st.out, r.Filter, id)
+			kept++
+		}
+	}
+	if kept == 0 {
+		return p.emptyPage(ctx, st)
+	}
+	return nil
+}
+
+var emptyPageBody = []byte(`{"edges":[],"page_info":{"count":0,"has_next_page":false}}`)
+
+func (p *Proxy) emptyPage(ctx *fasthttp.RequestCtx, st *state) error {
+	ctx.Response.SetStatusCode(fasthttp.StatusOK)
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(emptyPageBody)
+	st.answered, st.decision = true, "empty"
+	return nil
+}
+
+// rewrite strips, then adds (step 5): every header the scan marked goes,
+// then the operator credentials and the target with the checked query.
+func (p *Proxy) rewrite(ctx *fasthttp.RequestCtx, st *state) {
+	h := &ctx.Request.Header
+	applyDeletes(h, &st.hdr)
+	p.up.credentials(h)
+	st.uri = append(st.uri, st.rawPath...)
+	if len(st.out) > 0 {
+		st.uri = append(st.uri, '?')
+		st.uri = append(st.uri, st.out...)
+	}
+	ctx.Request.SetRequestURIBytes(st.uri)
+	if p.up.tls {
+		ctx.Request.URI().SetSchemeBytes(schemeHTTPS)
+	}
+}
+
+var schemeHTTPS = []byte("https")
+
+// forward sends the rewritten request and reads the answer (step 6).
+func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
+	t := time.Now()
+	err := p.up.do(&ctx.Request, &ctx.Response)
+	st.upStart = time.Since(t)
+	if err != nil {
+		p.opts.Logger.Warn("upstream failed", "route", st.ep.Template, "err", err)
+		return err
+	}
+	scrubResponse(&ctx.Response.Header)
+	ctx.Response.Header.ResetConnectionClose()
+	if st.hdr.clientClose {
+		ctx.SetConnectionClose()
+	}
+	return nil
+}
+
+// verify withholds any body the scope does not cover (step 7).
+func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
+	status := ctx.Response.StatusCode()
+	switch {
+	case status == fasthttp.StatusNotFound && (st.rule.Strategy == policy.Path || st.rule.Strategy == policy.Owner):
+		return notFound(st.ep.Template) // one body for missing and out of scope
+	case status != fasthttp.StatusOK || st.rule.Verify.Shape == policy.NoCheck || st.scope == nil:
+		return nil
+	}
+	if ce := ctx.Response.Header.ContentEncoding(); len(ce) > 0 && string(ce) != "identity" {
+		return errEncoding
+	}
+	err := p.deps.Verifier.Verify(ctx.Response.Body(), st.rule.Verify, st.scope)
+	if err == nil {
+		return nil
+	}
+	var v *policy.Violation
+	if errors.As(err, &v) {
+		p.opts.Logger.Error("scope violation withheld", "route", st.ep.Template, "key_id", st.who.ID,
+			"field", v.Field, "id", v.ID, "set", v.Set.String())
+		return errVerify
+	}
+	p.opts.Logger.Error("unverifiable upstream body withheld", "route", st.ep.Template, "key_id", st.who.ID, "err", err)
+	return errMalformed
+}
+
+// fail answers err in the upstream's Error shape.
+func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
+	ae := classify(err)
+	st.decision = ae.reason
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(ae.status)
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(ae.body())
+	if st.hdr.clientClose {
+		ctx.SetConnectionClose()
+	}
+}
+
+// scrubResponse removes hop-by-hop headers from the upstream's answer.
+// fasthttp handles Connection, Transfer-Encoding and Content-Length itself.
+func scrubResponse(h *fasthttp.ResponseHeader) {
+	for _, name := range [...]string{"Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Trailer", "Upgrade", "TE"} {
+		if len(h.Peek(name)) > 0 {
+			h.Del(name)
+		}
+	}
+}
+
+func appendIntPair(b []byte, k string, v int64) []byte {
+	if len(b) > 0 {
+		b = append(b, '&')
+	}
+	b = append(b, k...)
+	b = append(b, '=')
+	return strconv.AppendInt(b, v, 10)
+}
+
+func appendPair(b, k, v []byte) []byte {
+	if len(b) > 0 {
+		b = append(b, '&')
+	}
+	b = append(b, k...)
+	b = append(b, '=')
+	return append(b, v...)
+}

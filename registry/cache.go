@@ -1,0 +1,255 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+)
+
+// Errors of KeyCache.Authenticate, each mapped to one answer by the proxy.
+var (
+	// ErrUnknownKey: no key has this hash (401).
+	ErrUnknownKey = errors.New("registry: unknown key")
+	// ErrKeyInactive: the key exists but is not ACTIVE (403).
+	ErrKeyInactive = errors.New("registry: key is not active")
+	// ErrRegistryDown: Redis cannot be reached and the key is not cached as
+	// ACTIVE within the outage grace (503). Fail closed.
+	ErrRegistryDown = errors.New("registry: registry unreachable")
+)
+
+// Principal is what the proxy needs of an authenticated key. It is
+// immutable once cached; a change replaces it.
+type Principal struct {
+	ID         string
+	Active     bool
+	Entities   []int64
+	Generation uint64
+	Hash       [32]byte
+}
+
+// LookupFunc reads a key by the SHA-256 of its secret: found is false for a
+// key that does not exist; err is set only when the registry could not be
+// asked (an outage), never for "not found".
+type LookupFunc func(ctx context.Context, hash [32]byte) (p Principal, found bool, err error)
+
+// CacheOptions configure a KeyCache. Zero values mean the documented
+// defaults.
+type CacheOptions struct {
+	// Size bounds cached keys, in entries. Default 100000.
+	Size int
+	// NegativeTTL is how long a well-formed unknown key is remembered as
+	// unknown. 0 disables the negative cache.
+	NegativeTTL time.Duration
+	// OutageGrace is how long cached ACTIVE keys keep serving while the
+	// registry is unreachable, counted from the last successful contact.
+	// 0 refuses every key during an outage.
+	OutageGrace time.Duration
+	// RetryAfter is how long after a failed lookup the registry is not asked
+	// again (requests meanwhile use the grace). Default 250ms.
+	RetryAfter time.Duration
+	// Now is the clock. Default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+type cached struct {
+	p Principal
+}
+
+// KeyCache authenticates reporting keys: an in-process LRU in front of the
+// registry, with coalesced misses, a negative cache, invalidation by event,
+// and an explicit outage mode. Safe for concurrent use.
+//
+// Trust: entries are trusted only while the invalidation subscription is
+// live (SetSubscribed). While it is not, every lookup goes to Redis, and the
+// cache is only the outage fallback.
+type KeyCache struct {
+	lookup LookupFunc
+	opts   CacheOptions
+	keys   *lru.Cache[[32]byte, *cached]
+	neg    *lru.Cache[[32]byte, time.Time] // hash → expiry
+	group  singleflight.Group
+
+	// epoch is bumped by every invalidation; a lookup that raced one does
+	// not insert its (possibly stale) result.
+	epoch atomic.Uint64
+	// subscribed is true while the invalidation subscription is live.
+	subscribed atomic.Bool
+	// lastContact is the unix nanos of the last successful registry answer;
+	// failedAt of the last failure.
+	lastContact atomic.Int64
+	failedAt    atomic.Int64
+
+	hits, misses, negHits atomic.Uint64
+}
+
+// NewKeyCache returns a cache reading through lookup.
+func NewKeyCache(lookup LookupFunc, opts CacheOptions) (*KeyCache, error) {
+	if opts.Size == 0 {
+		opts.Size = 100_000
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = 250 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	keys, err := lru.New[[32]byte, *cached](opts.Size)
+	if err != nil {
+		return nil, fmt.Errorf("registry: key cache: %w", err)
+	}
+	neg, err := lru.New[[32]byte, time.Time](max(opts.Size/10, 1024))
+	if err != nil {
+		return nil, fmt.Errorf("registry: negative cache: %w", err)
+	}
+	c := &KeyCache{lookup: lookup, opts: opts, keys: keys, neg: neg}
+	c.lastContact.Store(opts.Now().UnixNano())
+	return c, nil
+}
+
+// Authenticate returns the principal of a well-formed key (the caller has
+// checked the format offline). It allocates nothing on a cache hit.
+func (c *KeyCache) Authenticate(ctx context.Context, key []byte) (*Principal, error) {
+	hash := sha256.Sum256(key)
+	if c.subscribed.Load() {
+		if e, ok := c.keys.Get(hash); ok {
+			c.hits.Add(1)
+			return c.decide(e, hash)
+		}
+		if exp, ok := c.neg.Get(hash); ok && c.opts.Now().Before(exp) {
+			c.negHits.Add(1)
+			return nil, ErrUnknownKey
+		}
+	}
+	c.misses.Add(1)
+	return c.miss(ctx, hash)
+}
+
+func (c *KeyCache) decide(e *cached, hash [32]byte) (*Principal, error) {
+	// The map lookup already matched the hash; compare again in constant
+	// time so no path depends on a variable-time comparison of secrets.
+	if subtle.ConstantTimeCompare(e.p.Hash[:], hash[:]) != 1 {
+		return nil, ErrUnknownKey
+	}
+	if !e.p.Active {
+		return &e.p, ErrKeyInactive
+	}
+	return &e.p, nil
+}
+
+func (c *KeyCache) miss(ctx context.Context, hash [32]byte) (*Principal, error) {
+	now := c.opts.Now()
+	if now.UnixNano()-c.failedAt.Load() < int64(c.opts.RetryAfter) {
+		return c.fallback(hash, now)
+	}
+	v, err, _ := c.group.Do(string(hash[:]), func() (any, error) {
+		return c.fetch(ctx, hash)
+	})
+	if errors.Is(err, ErrRegistryDown) {
+		return c.fallback(hash, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.decide(v.(*cached), hash)
+}
+
+// fetch asks the registry, retrying once when an invalidation raced it, and
+// caches the answer when none did.
+func (c *KeyCache) fetch(ctx context.Context, hash [32]byte) (*cached, error) {
+	for attempt := 0; ; attempt++ {
+		epoch := c.epoch.Load()
+		p, found, err := c.lookup(ctx, hash)
+		now := c.opts.Now()
+		if err != nil {
+			c.failedAt.Store(now.UnixNano())
+			c.opts.Logger.Warn("key lookup failed", "err", err)
+			return nil, ErrRegistryDown
+		}
+		c.lastContact.Store(now.UnixNano())
+		raced := c.epoch.Load() != epoch
+		if raced && attempt == 0 {
+			continue
+		}
+		if !found {
+			if !raced && c.opts.NegativeTTL > 0 {
+				c.neg.Add(hash, now.Add(c.opts.NegativeTTL))
+			}
+			return nil, ErrUnknownKey
+		}
+		p.Hash = hash
+		e := &cached{p: p}
+		if !raced {
+			c.neg.Remove(hash)
+			c.keys.Add(hash, e)
+		}
+		return e, nil
+	}
+}
+
+// fallback serves a cached ACTIVE key while the registry is unreachable,
+// for at most OutageGrace since the last successful contact. Unknown keys
+// are refused: an outage must never look like "not found".
+func (c *KeyCache) fallback(hash [32]byte, now time.Time) (*Principal, error) {
+	e, ok := c.keys.Peek(hash)
+	if !ok || !e.p.Active {
+		return nil, ErrRegistryDown
+	}
+	if now.UnixNano()-c.lastContact.Load() > int64(c.opts.OutageGrace) {
+		return nil, ErrRegistryDown
+	}
+	return c.decide(e, hash)
+}
+
+// Invalidate forgets one key (by the hash of its secret), positive or
+// negative, and makes lookups in flight discard their result.
+func (c *KeyCache) Invalidate(hash [32]byte) {
+	c.epoch.Add(1)
+	c.keys.Remove(hash)
+	c.neg.Remove(hash)
+}
+
+// Purge forgets every key.
+func (c *KeyCache) Purge() {
+	c.epoch.Add(1)
+	c.keys.Purge()
+	c.neg.Purge()
+}
+
+// SetSubscribed records whether the invalidation subscription is live.
+// Going live purges the cache first: events missed while down cannot be
+// replayed, so nothing cached before is trusted again.
+func (c *KeyCache) SetSubscribed(live bool) {
+	if live {
+		c.Purge()
+		c.lastContact.Store(c.opts.Now().UnixNano())
+	} else {
+		c.epoch.Add(1)
+	}
+	c.subscribed.Store(live)
+}
+
+// Subscribed reports whether the invalidation subscription is live.
+func (c *KeyCache) Subscribed() bool { return c.subscribed.Load() }
+
+// CacheStats are counters since start.
+type CacheStats struct {
+	Hits, Misses, NegativeHits uint64
+	Entries                    int
+}
+
+// Stats returns the counters.
+func (c *KeyCache) Stats() CacheStats {
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), NegativeHits: c.negHits.Load(), Entries: c.keys.Len()}
+}
