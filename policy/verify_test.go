@@ -16,7 +16,9 @@ func TestVerify(t *testing.T) {
 	owners.Remember(TransactionOwner, 900, Ownership{Kind: TargetAccount, ID: 10})
 	owners.Remember(TransactionOwner, 901, Ownership{Kind: TargetAccount, ID: 99})
 	v := NewVerifier(owners)
-	page := func(nodes string) string { return `{"edges":[` + nodes + `],"page_info":{"count":2,"has_next_page":false}}` }
+	page := func(nodes string) string {
+		return `{"edges":[` + nodes + `],"page_info":{"count":2,"has_next_page":false}}`
+	}
 	tests := []struct {
 		name  string
 		check Check
