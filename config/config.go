@@ -34,6 +34,16 @@ type Config struct {
 	// verification. Default 8 MiB.
 	MaxResponseBytes int
 
+	// MaxPageSize is the largest page_size a partner may ask for; 0 and -1
+	// (the upstream's "maximum") and anything larger are refused. Default 500.
+	MaxPageSize int
+	// MaxScan bounds the upstream objects read to build one scoped list
+	// (/users, /groups, /requests). Default 10000.
+	MaxScan int
+	// ReferenceData allows the global reference routes (currencies, tokens,
+	// the certificate chain). Default true.
+	ReferenceData bool
+
 	// RedisURL locates the registry: redis://, rediss://, or
 	// redis-sentinel:// / redis-cluster:// forms (see README). Required.
 	RedisURL string
@@ -87,6 +97,9 @@ func Default() Config {
 		UpstreamTimeout:  10 * time.Second,
 		UpstreamMaxConns: 512,
 		MaxResponseBytes: 8 << 20,
+		MaxPageSize:      500,
+		MaxScan:          10_000,
+		ReferenceData:    true,
 		Quorum:           2,
 		RequestTTL:       7 * 24 * time.Hour,
 		KeyCacheSize:     100_000,

@@ -73,6 +73,8 @@ func (c *Config) Validate() error {
 	positive(add, "upstream-timeout", c.UpstreamTimeout > 0, "give a duration such as 10s")
 	positive(add, "upstream-max-conns", c.UpstreamMaxConns >= 1, "give at least 1 (default 512)")
 	positive(add, "max-response-bytes", c.MaxResponseBytes >= 4096, "give at least 4096")
+	positive(add, "max-page-size", c.MaxPageSize >= 1, "give at least 1 (default 500)")
+	positive(add, "max-scan", c.MaxScan >= 100, "give at least 100 (default 10000)")
 	positive(add, "quorum", c.Quorum >= 1, "give at least 1 (default 2)")
 	positive(add, "request-ttl", c.RequestTTL >= 60e9, "give at least 1m (default 168h)")
 	positive(add, "key-cache-size", c.KeyCacheSize >= 1, "give at least 1 (default 100000)")

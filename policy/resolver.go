@@ -14,10 +14,13 @@ import (
 )
 
 // SnapshotStore shares entity snapshots between replicas (package registry
-// implements it in Redis). Load returns nil, nil when there is none.
+// implements it in Redis). Load returns nil data when there is none, and the
+// store's current version; Store keeps data only if that version is still
+// current, so a snapshot fetched before an invalidation is never shared
+// after it.
 type SnapshotStore interface {
-	LoadSnapshot(ctx context.Context, entity int64) ([]byte, error)
-	StoreSnapshot(ctx context.Context, entity int64, data []byte, ttl time.Duration) error
+	LoadSnapshot(ctx context.Context, entity int64) (data []byte, version string, err error)
+	StoreSnapshot(ctx context.Context, entity int64, data []byte, ttl time.Duration, version string) error
 }
 
 // ResolverOptions configure a Resolver. Zero values mean the documented
@@ -126,7 +129,7 @@ func (r *Resolver) refreshSoon(entity int64) {
 		_, _, _ = r.group.Do(key, func() (any, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), r.opts.MaxAge/4)
 			defer cancel()
-			_, err := r.fetch(ctx, entity)
+			_, err := r.fetch(ctx, entity, r.sharedVersion(ctx, entity))
 			if err != nil {
 				r.opts.Logger.Warn("scope refresh failed", "entity", entity, "err", err)
 			}
@@ -168,11 +171,12 @@ func (r *Resolver) snapshot(ctx context.Context, entity int64) (*cachedSnapshot,
 	if cs, ok := r.snaps.Get(entity); ok && !cs.stale.Load() && now.Sub(cs.snap.Fetched) < r.opts.MaxAge {
 		return cs, nil
 	}
-	if cs := r.loadShared(ctx, entity, now); cs != nil {
+	cs, version := r.loadShared(ctx, entity, now)
+	if cs != nil {
 		return cs, nil
 	}
 	v, err, _ := r.group.Do("entity\x00"+strconv.FormatInt(entity, 10), func() (any, error) {
-		return r.fetch(ctx, entity)
+		return r.fetch(ctx, entity, version)
 	})
 	if err != nil {
 		return nil, err
@@ -180,25 +184,37 @@ func (r *Resolver) snapshot(ctx context.Context, entity int64) (*cachedSnapshot,
 	return v.(*cachedSnapshot), nil
 }
 
-func (r *Resolver) loadShared(ctx context.Context, entity int64, now time.Time) *cachedSnapshot {
+// loadShared returns the shared snapshot when one is usable, and the
+// store's version either way ("" without a store or on a store error).
+func (r *Resolver) loadShared(ctx context.Context, entity int64, now time.Time) (*cachedSnapshot, string) {
 	if r.opts.Store == nil {
-		return nil
+		return nil, ""
 	}
-	data, err := r.opts.Store.LoadSnapshot(ctx, entity)
+	data, version, err := r.opts.Store.LoadSnapshot(ctx, entity)
 	if err != nil || data == nil {
-		return nil // the upstream remains the source of truth
+		return nil, version // the upstream remains the source of truth
 	}
 	var s entitySnapshot
 	if json.Unmarshal(data, &s) != nil || s.Entity != entity || now.Sub(s.Fetched) >= r.opts.MaxAge {
-		return nil
+		return nil, version
 	}
 	cs := &cachedSnapshot{snap: &s}
 	r.snaps.Add(entity, cs)
-	return cs
+	return cs, version
 }
 
-// fetch reads entity from the upstream and publishes the snapshot.
-func (r *Resolver) fetch(ctx context.Context, entity int64) (*cachedSnapshot, error) {
+// sharedVersion is the store's current version ("" without a store).
+func (r *Resolver) sharedVersion(ctx context.Context, entity int64) string {
+	if r.opts.Store == nil {
+		return ""
+	}
+	_, version, _ := r.opts.Store.LoadSnapshot(ctx, entity)
+	return version
+}
+
+// fetch reads entity from the upstream and publishes the snapshot under
+// the store version seen before the read.
+func (r *Resolver) fetch(ctx context.Context, entity int64, version string) (*cachedSnapshot, error) {
 	epoch := r.epoch.Load()
 	s, err := fetchSnapshot(ctx, r.up, entity, r.opts.Now())
 	if err != nil {
@@ -212,9 +228,9 @@ func (r *Resolver) fetch(ctx context.Context, entity int64) (*cachedSnapshot, er
 		prev.stale.Store(true) // key scopes built on it rebuild
 	}
 	r.snaps.Add(entity, cs)
-	if r.opts.Store != nil {
+	if r.opts.Store != nil && version != "" {
 		if data, err := json.Marshal(s); err == nil {
-			if err := r.opts.Store.StoreSnapshot(ctx, entity, data, r.opts.MaxAge); err != nil {
+			if err := r.opts.Store.StoreSnapshot(ctx, entity, data, r.opts.MaxAge, version); err != nil {
 				r.opts.Logger.Warn("scope snapshot not shared", "entity", entity, "err", err)
 			}
 		}

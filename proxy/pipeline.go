@@ -163,9 +163,12 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 	case policy.Deny:
 		return newError(403, "denied", "%s: %s", st.ep.Template, r.Reason)
 	case policy.Global:
+		if p.opts.DenyReferenceData {
+			return newError(403, "denied", "%s: reference data is disabled on this gateway", st.ep.Template)
+		}
 		st.out = append(st.out, st.rawQuery...)
 		return nil
-	case policy.Gateway, policy.ScopedList:
+	case policy.Gateway:
 		return errNotServed
 	}
 	scope, err := p.deps.Resolver.Scope(ctx, st.who.ID, st.who.Generation, st.who.Entities)
@@ -177,6 +180,8 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 	switch r.Strategy {
 	case policy.Inject:
 		return p.inject(ctx, st)
+	case policy.ScopedList:
+		return p.scopedList(ctx, st)
 	case policy.Path:
 		if !scope.Has(r.Set, st.params.Int(st.paramIdx)) {
 			return notFound(st.ep.Template)
@@ -244,6 +249,40 @@ func (p *Proxy) inject(ctx *fasthttp.RequestCtx, st *state) error {
 	}
 	return nil
 }
+
+// scopedList answers a list the gateway builds itself (DESIGN §4).
+func (p *Proxy) scopedList(ctx *fasthttp.RequestCtx, st *state) error {
+	page, size := int64(1), int64(defaultPageSize)
+	for _, pair := range st.query.Pairs() {
+		switch string(pair.Key) {
+		case "page":
+			page = pair.Int
+		case "page_size":
+			size = pair.Int
+		default:
+			st.out = appendPair(st.out, pair.Key, pair.Value)
+		}
+	}
+	body, err := p.deps.Lister.Page(ctx, policy.ListRequest{
+		Path: st.ep.Template, KeyID: st.who.ID, KeyGen: st.who.Generation,
+		Filters: st.out, Page: page, Size: size, Check: st.rule.Verify, Scope: st.scope,
+	})
+	if errors.Is(err, policy.ErrScanLimit) {
+		return newError(400, "scan_limit", "%v", err)
+	}
+	if err != nil {
+		p.opts.Logger.Warn("scoped list failed", "route", st.ep.Template, "err", err)
+		return errUpstream
+	}
+	ctx.Response.SetStatusCode(fasthttp.StatusOK)
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(body)
+	st.answered = true
+	return nil
+}
+
+// defaultPageSize is the upstream's default page_size.
+const defaultPageSize = 20
 
 var emptyPageBody = []byte(`{"edges":[],"page_info":{"count":0,"has_next_page":false}}`)
 

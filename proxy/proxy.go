@@ -41,6 +41,9 @@ type Options struct {
 	MaxResponseBytes int
 	// MaxPageSize is the largest page_size accepted. Default 500.
 	MaxPageSize int
+	// DenyReferenceData refuses the global reference routes (currencies,
+	// tokens, certificate chain), which are allowed by default.
+	DenyReferenceData bool
 	// TrustedProxies may send Forwarded / X-Forwarded-*; others' are dropped.
 	TrustedProxies []netip.Prefix
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a partner connection.
@@ -63,6 +66,7 @@ type Deps struct {
 	Resolver *policy.Resolver
 	Owners   *policy.Owners
 	Verifier *policy.Verifier
+	Lister   *policy.Lister
 }
 
 // Proxy is the partner-facing gateway. Safe for concurrent use; Close stops
@@ -70,7 +74,7 @@ type Deps struct {
 type Proxy struct {
 	opts   Options
 	deps   Deps
-	up     *upstream
+	up     *Upstream
 	server *fasthttp.Server
 	states sync.Pool
 
@@ -78,17 +82,17 @@ type Proxy struct {
 	ln net.Listener
 }
 
-// New validates opts and returns a proxy ready to Serve.
-func New(opts Options, deps Deps) (*Proxy, error) {
+// New validates opts and returns a proxy ready to Serve, forwarding through
+// up (see NewUpstream).
+func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 	if opts.Workspace == "" || opts.Upstream == nil || opts.APIUser == "" {
 		return nil, errors.New("proxy: Workspace, Upstream and APIUser are required")
 	}
-	if deps.Keys == nil || deps.Router == nil || deps.Resolver == nil || deps.Owners == nil || deps.Verifier == nil {
+	if up == nil || deps.Keys == nil || deps.Router == nil || deps.Resolver == nil || deps.Owners == nil || deps.Verifier == nil || deps.Lister == nil {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)
-	p := &Proxy{opts: opts, deps: deps}
-	p.up = newUpstream(opts)
+	p := &Proxy{opts: opts, deps: deps, up: up}
 	p.states.New = func() any { return new(state) }
 	p.server = &fasthttp.Server{
 		Handler:                       p.serve,
@@ -138,9 +142,6 @@ func setDefaults(o *Options) {
 	}
 }
 
-// Upstream returns the proxy's upstream reader, for scope resolution.
-func (p *Proxy) Upstream() policy.Upstream { return p.up }
-
 // Serve accepts partner connections on ln until Shutdown.
 func (p *Proxy) Serve(ln net.Listener) error {
 	p.mu.Lock()
@@ -153,7 +154,7 @@ func (p *Proxy) Serve(ln net.Listener) error {
 // then closes every connection.
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	err := p.server.ShutdownWithContext(ctx)
-	p.up.close()
+	p.up.Close()
 	if err != nil {
 		return fmt.Errorf("proxy: shutdown: %w", err)
 	}

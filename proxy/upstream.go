@@ -7,9 +7,10 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// upstream is the pooled client to the Ledger API, with the operator
-// credentials. It is safe for concurrent use.
-type upstream struct {
+// Upstream is the pooled client to the Ledger API, with the operator
+// credentials. It is safe for concurrent use. The proxy forwards through it
+// and scope resolution reads through it (it implements policy.Upstream).
+type Upstream struct {
 	client  *fasthttp.HostClient
 	tls     bool
 	host    []byte
@@ -23,7 +24,10 @@ var (
 	hdrAPIKey  = []byte("X-Ledger-API-Key")
 )
 
-func newUpstream(o Options) *upstream {
+// NewUpstream returns the client for o.Upstream with o's limits and
+// credentials.
+func NewUpstream(o Options) *Upstream {
+	setDefaults(&o)
 	tls := o.Upstream.Scheme == "https"
 	addr := o.Upstream.Host
 	if o.Upstream.Port() == "" {
@@ -33,7 +37,7 @@ func newUpstream(o Options) *upstream {
 			addr += ":80"
 		}
 	}
-	return &upstream{
+	return &Upstream{
 		client: &fasthttp.HostClient{
 			Addr:                          addr,
 			IsTLS:                         tls,
@@ -59,7 +63,7 @@ func newUpstream(o Options) *upstream {
 
 // credentials adds the operator's headers; the client's copies were
 // deleted before (strip first, then add).
-func (u *upstream) credentials(h *fasthttp.RequestHeader) {
+func (u *Upstream) credentials(h *fasthttp.RequestHeader) {
 	h.SetBytesKV(hdrAPIUser, u.user)
 	if len(u.key) > 0 {
 		h.SetBytesKV(hdrAPIKey, u.key)
@@ -68,12 +72,12 @@ func (u *upstream) credentials(h *fasthttp.RequestHeader) {
 }
 
 // do sends req and reads the answer into resp.
-func (u *upstream) do(req *fasthttp.Request, resp *fasthttp.Response) error {
+func (u *Upstream) do(req *fasthttp.Request, resp *fasthttp.Response) error {
 	return u.client.Do(req, resp)
 }
 
 // Fetch implements policy.Upstream: a GET with the operator's credentials.
-func (u *upstream) Fetch(ctx context.Context, pathAndQuery string) (int, []byte, error) {
+func (u *Upstream) Fetch(ctx context.Context, pathAndQuery string) (int, []byte, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -96,4 +100,5 @@ func (u *upstream) Fetch(ctx context.Context, pathAndQuery string) (int, []byte,
 	return resp.StatusCode(), append([]byte(nil), resp.Body()...), nil
 }
 
-func (u *upstream) close() { u.client.CloseIdleConnections() }
+// Close drops idle connections.
+func (u *Upstream) Close() { u.client.CloseIdleConnections() }

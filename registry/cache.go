@@ -61,7 +61,8 @@ type CacheOptions struct {
 }
 
 type cached struct {
-	p Principal
+	p    Principal
+	used atomic.Int64 // unix nanos of the last successful authentication
 }
 
 // KeyCache authenticates reporting keys: an in-process LRU in front of the
@@ -87,6 +88,8 @@ type KeyCache struct {
 	// failedAt of the last failure.
 	lastContact atomic.Int64
 	failedAt    atomic.Int64
+
+	flushed atomic.Int64 // unix nanos of the last TakeUsed
 
 	hits, misses, negHits atomic.Uint64
 }
@@ -125,7 +128,7 @@ func (c *KeyCache) Authenticate(ctx context.Context, key []byte) (*Principal, er
 	if c.subscribed.Load() {
 		if e, ok := c.keys.Get(hash); ok {
 			c.hits.Add(1)
-			return c.decide(e, hash)
+			return c.use(e, hash)
 		}
 		if exp, ok := c.neg.Get(hash); ok && c.opts.Now().Before(exp) {
 			c.negHits.Add(1)
@@ -162,7 +165,16 @@ func (c *KeyCache) miss(ctx context.Context, hash [32]byte) (*Principal, error) 
 	if err != nil {
 		return nil, err
 	}
-	return c.decide(v.(*cached), hash)
+	return c.use(v.(*cached), hash)
+}
+
+// use is decide plus the last-used time of a key that authenticated.
+func (c *KeyCache) use(e *cached, hash [32]byte) (*Principal, error) {
+	p, err := c.decide(e, hash)
+	if err == nil {
+		e.used.Store(c.opts.Now().UnixNano())
+	}
+	return p, err
 }
 
 // fetch asks the registry, retrying once when an invalidation raced it, and
@@ -209,7 +221,21 @@ func (c *KeyCache) fallback(hash [32]byte, now time.Time) (*Principal, error) {
 	if now.UnixNano()-c.lastContact.Load() > int64(c.opts.OutageGrace) {
 		return nil, ErrRegistryDown
 	}
-	return c.decide(e, hash)
+	return c.use(e, hash)
+}
+
+// TakeUsed returns the keys used since the previous call, with the time of
+// their last use, for Registry.TouchLastUsed. Called periodically, off the
+// request path.
+func (c *KeyCache) TakeUsed() map[string]time.Time {
+	since := c.flushed.Swap(c.opts.Now().UnixNano())
+	out := map[string]time.Time{}
+	for _, e := range c.keys.Values() {
+		if at := e.used.Load(); at > since {
+			out[e.p.ID] = time.Unix(0, at)
+		}
+	}
+	return out
 }
 
 // Invalidate forgets one key (by the hash of its secret), positive or
@@ -234,6 +260,7 @@ func (c *KeyCache) SetSubscribed(live bool) {
 	if live {
 		c.Purge()
 		c.lastContact.Store(c.opts.Now().UnixNano())
+		c.failedAt.Store(0) // resubscribing was a successful contact
 	} else {
 		c.epoch.Add(1)
 	}
