@@ -138,7 +138,7 @@ func (g *gen) stakes() {
 var pledgeStates = []string{"PLEDGE_READY", "PLEDGE_APPROVED", "ASSIGNED_TO_SETTLEMENT", "PLEDGE_INCREMENT_PENDING_APPROVAL"}
 
 // pledges makes a few Tradelink pledges on Bitcoin and Ethereum accounts,
-// and a settlement for each pledge assigned to one.
+// and a settlement for each pledge assigned to one (the first always is).
 func (g *gen) pledges() {
 	r := newRand(g.cfg.Seed, "pledges")
 	for _, a := range g.st.accounts {
@@ -155,6 +155,9 @@ func (g *gen) pledges() {
 			p.subaccountID = kids[0]
 		}
 		p.pending = p.amount / 10
+		if p.n == 1 { // so that a settlement exists whenever a pledge does
+			p.state = "ASSIGNED_TO_SETTLEMENT"
+		}
 		g.st.pledges = append(g.st.pledges, p)
 		if p.state == "ASSIGNED_TO_SETTLEMENT" {
 			g.st.settlements = append(g.st.settlements, &settlement{n: len(g.st.settlements) + 1,
