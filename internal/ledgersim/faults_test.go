@@ -104,6 +104,11 @@ func TestLeakyModeIgnoresScopeFilters(t *testing.T) {
 			}
 		})
 	}
+	var nfts page
+	getJSON(t, leaky, fmt.Sprintf("/accounts/%d/nfts", nftAccount(t, honest)), &nfts)
+	if nfts.PageInfo.Count <= 10 || len(nfts.Edges) != 10 {
+		t.Errorf("leaky NFTs: count %d, %d edges; want more than 10, and NFT lists' default page of 10", nfts.PageInfo.Count, len(nfts.Edges))
+	}
 	var ethStakes []struct {
 		AccountID int `json:"account_id"`
 	}

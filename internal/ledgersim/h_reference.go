@@ -3,7 +3,6 @@ package ledgersim
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -192,10 +191,8 @@ type notificationConfig struct {
 // well as https, so tests can receive locally.
 func (s *Server) putNotificationConfig(c *call) (any, error) {
 	var cfg notificationConfig
-	dec := json.NewDecoder(c.r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, badBody("%v", err)
+	if err := decodeBody(c.r, &cfg); err != nil {
+		return nil, err
 	}
 	target := webhook{}
 	if w := cfg.All.Webhook; w != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,47 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
+	}
+}
+
+// TestFullQueueDropsNotifications holds the receiver on the first
+// delivery, fills the queue behind it and checks the overflow is logged as
+// dropped rather than blocking the change that caused it.
+func TestFullQueueDropsNotifications(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	hold := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hold.Close)
+	t.Cleanup(func() { close(release) })
+	s := start(t, func(c *ledgersim.Config) { c.WebhookURL, c.WebhookSecret = hold.URL, secret })
+	if _, err := s.SetGroupMembers(1, []int{4}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first delivery never arrived")
+	}
+	const queue, extra = 256, 10
+	for range queue + extra {
+		if _, err := s.SetGroupMembers(1, []int{5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := map[string]int{}
+	for _, n := range s.Notifications() {
+		counts[n.Status]++
+	}
+	if counts[ledgersim.DeliveryDropped] != extra || counts[ledgersim.DeliveryPending] != queue+1 {
+		t.Fatalf("statuses %v, want %d dropped and %d pending", counts, extra, queue+1)
 	}
 }
