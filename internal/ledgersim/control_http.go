@@ -62,9 +62,12 @@ func methodSwitch(methods map[string]simHandler) http.Handler {
 	})
 }
 
+// maxBody bounds the request bodies the simulator reads.
+const maxBody = 1 << 20
+
 // decodeBody reads one JSON value into v, refusing unknown fields.
 func decodeBody(r *http.Request, v any) error {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		return badBody("reading the body: %v", err)
 	}

@@ -69,6 +69,8 @@ func pageOf(q query, defSize, maxSize int, nameField string) (pageReq, error) {
 		p.size = n
 	}
 	switch {
+	case p.page < 1 || p.size < -1: // the spec's minimums, should a route lack them
+		return p, badQueryf("parameter \"page\" must be at least 1 and \"page_size\" at least -1")
 	case p.size == 0 || p.size == -1:
 		p.size = maxSize
 	case p.size > maxSize:

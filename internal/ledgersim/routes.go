@@ -1,7 +1,9 @@
 package ledgersim
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"slices"
@@ -126,6 +128,10 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if op.list && faults.Leaky {
 		q = q.without(scopeParams)
 	}
+	if err := bufferBody(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	ep.s.mu.RLock()
 	c := &call{s: ep.s, st: ep.s.st, r: r, q: q, leaky: faults.Leaky,
 		maxPageSize: ep.s.cfg.MaxPageSize, now: ep.s.cfg.Now()}
@@ -136,6 +142,20 @@ func (ep *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// bufferBody reads a request body (at most maxBody bytes) before the lock
+// is taken, so a slow client cannot hold it.
+func bufferBody(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return badBody("reading the body: %v", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return nil
 }
 
 func (ep *endpoint) allow() string {
