@@ -129,10 +129,10 @@ func (s *Server) MoveAccount(accountID, entity int) (Move, error) {
 // editEntity replaces an entity by a copy whose accounts are edit(copy of
 // the accounts), kept in ascending order.
 func (st *store) editEntity(id int, edit func([]int) []int) {
-	e := *st.entities[id-1]
-	e.Accounts = edit(slices.Clone(e.Accounts))
-	slices.Sort(e.Accounts)
-	st.entities[id-1] = &e
+	replace(st.entities, id, func(e *Entity) {
+		e.Accounts = edit(slices.Clone(e.Accounts))
+		slices.Sort(e.Accounts)
+	})
 }
 
 func (st *store) addToEntity(entity int, ids ...int) {
@@ -147,18 +147,15 @@ func (s *Server) SetGroupMembers(groupID int, members []int) (Group, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.st
-	g := byID(st.groups, groupID)
-	if g == nil {
+	if byID(st.groups, groupID) == nil {
 		return Group{}, missing("group", groupID)
 	}
 	if err := st.checkUsers(members); err != nil {
 		return Group{}, err
 	}
-	next := *g
-	next.Members = slices.Clone(members)
-	st.groups[g.ID-1] = &next
-	s.notify.notify("GROUP", "GROUP_HAS_BEEN_EDITED", g.ID)
-	return next.clone(), nil
+	replace(st.groups, groupID, func(g *Group) { g.Members = slices.Clone(members) })
+	s.notify.notify("GROUP", "GROUP_HAS_BEEN_EDITED", groupID)
+	return st.groups[groupID-1].clone(), nil
 }
 
 // checkUsers accepts distinct ids of existing users.

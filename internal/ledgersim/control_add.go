@@ -90,11 +90,9 @@ func (s *Server) SetGovernance(accountID int, rules []RuleSet) (Account, error) 
 	if err := st.checkRuleSets(rules); err != nil {
 		return Account{}, err
 	}
-	next := *a
-	next.GovernanceRules = st.adoptRules(rules)
-	st.accounts[a.ID-1] = &next
-	s.notify.notify(accountPayloadType(&next), "ACCOUNT_HAS_BEEN_EDITED", a.ID)
-	return next.clone(), nil
+	replace(st.accounts, accountID, func(a *Account) { a.GovernanceRules = st.adoptRules(rules) })
+	s.notify.notify(accountPayloadType(a), "ACCOUNT_HAS_BEEN_EDITED", accountID)
+	return st.accounts[accountID-1].clone(), nil
 }
 
 // adoptRules copies rule sets into the store's numbering.

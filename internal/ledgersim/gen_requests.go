@@ -29,35 +29,13 @@ var requestKinds = []requestKind{
 // requestTTL is how long a request stays open (expires_at - created_on).
 const requestTTL = 7 * 24 * time.Hour
 
-func (g *gen) count(kind string) int {
-	switch kind {
-	case "ACCOUNT":
-		return len(g.st.accounts)
-	case "TRANSACTION":
-		return len(g.st.transactions)
-	case "USER":
-		return len(g.st.users)
-	case "WHITELIST":
-		return len(g.st.whitelists)
-	case "GROUP":
-		return len(g.st.groups)
-	case "ENTITY":
-		return len(g.st.entities)
-	case "DIGESTS":
-		return len(g.st.digests)
-	case "MESSAGE":
-		return len(g.st.messages)
-	}
-	return 0
-}
-
 // requests draws requests over the existing objects, with their votes, and
 // sets each target's last_request.
 func (g *gen) requests() {
 	r := newRand(g.cfg.Seed, "requests")
 	weights := make([]int, len(requestKinds))
 	for i, k := range requestKinds {
-		if g.count(k.target) > 0 {
+		if g.st.size(k.target) > 0 {
 			weights[i] = k.weight
 		}
 	}
@@ -73,7 +51,7 @@ func (g *gen) requests() {
 			"PENDING_APPROVAL", "PENDING_APPROVAL", "PENDING_APPROVAL", "REJECTED", "EXPIRED"})
 		t := requestTime(id)
 		req := &Request{ID: id, Type: pick(r, k.types), Status: status, TargetType: k.target,
-			TargetID: 1 + r.IntN(g.count(k.target)), CreatedBy: ptr(pick(r, g.operators)),
+			TargetID: 1 + r.IntN(g.st.size(k.target)), CreatedBy: ptr(pick(r, g.operators)),
 			CreatedOn: t, ExpiresAt: t.Add(requestTTL)}
 		g.st.requests = append(g.st.requests, req)
 		g.st.votes = append(g.st.votes, drawVotes(r, g.approversFor(k.target), status))

@@ -122,89 +122,50 @@ func appendIndex[K comparable](m map[K][]int, k K, id int) {
 // linkRequest records r in the target index and as its target's
 // last_request.
 func (st *store) linkRequest(r *Request) {
-	t := target{r.TargetType, r.TargetID}
-	appendIndex(st.requestsByTarget, t, r.ID)
-	id := ptr(r.ID)
+	appendIndex(st.requestsByTarget, target{r.TargetType, r.TargetID}, r.ID)
+	id := r.ID
 	switch r.TargetType {
 	case "ACCOUNT":
-		if a := byID(st.accounts, r.TargetID); a != nil {
-			c := *a
-			c.LastRequest = id
-			st.accounts[a.ID-1] = &c
-		}
+		replace(st.accounts, r.TargetID, func(x *Account) { x.LastRequest = &id })
 	case "TRANSACTION":
-		if x := byID(st.transactions, r.TargetID); x != nil {
-			c := *x
-			c.LastRequest = id
-			st.transactions[x.ID-1] = &c
-		}
-	default:
-		st.linkRequestOther(r.TargetType, r.TargetID, id)
+		replace(st.transactions, r.TargetID, func(x *Transaction) { x.LastRequest = &id })
+	case "USER":
+		replace(st.users, r.TargetID, func(x *User) { x.LastRequest = &id })
+	case "GROUP":
+		replace(st.groups, r.TargetID, func(x *Group) { x.LastRequest = &id })
+	case "WHITELIST":
+		replace(st.whitelists, r.TargetID, func(x *Whitelist) { x.LastRequest = &id })
+	case "ENTITY":
+		replace(st.entities, r.TargetID, func(x *Entity) { x.LastRequest = &id })
+	case "DIGESTS":
+		replace(st.digests, r.TargetID, func(x *Digest) { x.LastRequest = &id })
+	case "MESSAGE":
+		replace(st.messages, r.TargetID, func(x *Message) { x.LastRequest = &id })
 	}
 }
 
-func (st *store) linkRequestOther(kind string, targetID int, id *int) {
-	switch kind {
-	case "USER":
-		if x := byID(st.users, targetID); x != nil {
-			c := *x
-			c.LastRequest = id
-			st.users[x.ID-1] = &c
-		}
-	case "GROUP":
-		if x := byID(st.groups, targetID); x != nil {
-			c := *x
-			c.LastRequest = id
-			st.groups[x.ID-1] = &c
-		}
-	case "WHITELIST":
-		if x := byID(st.whitelists, targetID); x != nil {
-			c := *x
-			c.LastRequest = id
-			st.whitelists[x.ID-1] = &c
-		}
-	case "ENTITY":
-		if x := byID(st.entities, targetID); x != nil {
-			c := *x
-			c.LastRequest = id
-			st.entities[x.ID-1] = &c
-		}
-	case "DIGESTS":
-		if x := byID(st.digests, targetID); x != nil {
-			c := *x
-			c.LastRequest = id
-			st.digests[x.ID-1] = &c
-		}
-	case "MESSAGE":
-		if x := byID(st.messages, targetID); x != nil {
-			c := *x
-			c.LastRequest = id
-			st.messages[x.ID-1] = &c
-		}
+// replace swaps the object with id for an edited copy (published objects
+// are never changed in place).
+func replace[T any](xs []*T, id int, edit func(*T)) {
+	if x := byID(xs, id); x != nil {
+		c := *x
+		edit(&c)
+		xs[id-1] = &c
 	}
+}
+
+// size is how many objects of a request target type exist (ids 1..size).
+func (st *store) size(kind string) int {
+	return map[string]int{
+		"ACCOUNT": len(st.accounts), "TRANSACTION": len(st.transactions), "USER": len(st.users),
+		"GROUP": len(st.groups), "WHITELIST": len(st.whitelists), "ENTITY": len(st.entities),
+		"DIGESTS": len(st.digests), "MESSAGE": len(st.messages),
+	}[kind]
 }
 
 // exists reports whether a request target exists.
 func (st *store) exists(kind string, id int) bool {
-	switch kind {
-	case "ACCOUNT":
-		return byID(st.accounts, id) != nil
-	case "TRANSACTION":
-		return byID(st.transactions, id) != nil
-	case "USER":
-		return byID(st.users, id) != nil
-	case "GROUP":
-		return byID(st.groups, id) != nil
-	case "WHITELIST":
-		return byID(st.whitelists, id) != nil
-	case "ENTITY":
-		return byID(st.entities, id) != nil
-	case "DIGESTS":
-		return byID(st.digests, id) != nil
-	case "MESSAGE":
-		return byID(st.messages, id) != nil
-	}
-	return false
+	return id >= 1 && id <= st.size(kind)
 }
 
 // governance is what an account's rules reference.
