@@ -310,3 +310,20 @@ func TestResetRestoresTheSeededData(t *testing.T) {
 		t.Fatal("after reset the data set differs from the seeded one")
 	}
 }
+
+// TestAddedTransactionsKeepTheirType reproduces a bug where a SEND added
+// on an EVM account could come back as EXECUTE_CONTRACT.
+func TestAddedTransactionsKeepTheirType(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	eth := where(s.Dataset().Accounts, accountID, func(a ledgersim.Account) bool { return a.Type == "Ethereum" })[0]
+	for range 24 {
+		tx, err := s.AddTransaction(ledgersim.NewTransaction{AccountID: eth, Type: "SEND"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.Type != "SEND" || tx.InteractionType != nil {
+			t.Fatalf("added SEND came back as %s (interaction %v)", tx.Type, derefOr(tx.InteractionType))
+		}
+	}
+}

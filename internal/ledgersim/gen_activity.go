@@ -22,6 +22,10 @@ func (g *gen) transactions() {
 		}
 		tx := newTransaction(r, g.st, a, kind, transactionTime(id))
 		tx.ID = id
+		if accountCoin(a).evm && kind == "SEND" && r.IntN(6) == 0 { // a contract call
+			tx.Type = "EXECUTE_CONTRACT"
+			tx.InteractionType = ptr(pick(r, []string{"SWAP", "APPROVAL", "STAKE", "WRAP"}))
+		}
 		if r.IntN(5) == 0 {
 			tx.Notes = []Note{{Title: fmt.Sprintf("Invoice %d", 1000+r.IntN(9000)), Content: pick(r, []string{"quarterly settlement", "payroll batch", "exchange top-up", "client withdrawal"})}}
 		}
@@ -59,10 +63,6 @@ func newTransaction(r *rand.Rand, st *store, a *Account, kind string, t time.Tim
 		tx.Senders = []string{randAddress(r, c.family)}
 	}
 	tx.CoinFields = coinFields(r, c, kind)
-	if c.evm && kind == "SEND" && r.IntN(6) == 0 {
-		tx.Type = "EXECUTE_CONTRACT"
-		tx.InteractionType = ptr(pick(r, []string{"SWAP", "APPROVAL", "STAKE", "WRAP"}))
-	}
 	return tx
 }
 
