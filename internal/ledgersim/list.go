@@ -111,13 +111,20 @@ func (p pageReq) compare(a, b sortKey) int {
 	return c
 }
 
-// sortItems orders items in place (they are the caller's own slice),
-// skipping the sort when they already are in order.
+// sortItems orders items in place (they are the caller's own slice).
+// Collections are kept oldest first, so the usual newest-first order is a
+// reverse, not a sort; the order is total (ties fall to the id), so the
+// reverse of ascending is descending.
 func sortItems[T listable](items []T, p pageReq) {
 	f := func(a, b T) int { return p.compare(a.sortKey(), b.sortKey()) }
-	if !slices.IsSortedFunc(items, f) {
-		slices.SortStableFunc(items, f)
+	if slices.IsSortedFunc(items, f) {
+		return
 	}
+	if slices.IsSortedFunc(items, func(a, b T) int { return f(b, a) }) {
+		slices.Reverse(items)
+		return
+	}
+	slices.SortFunc(items, f)
 }
 
 // edge and envelope are the spec's pagination shape.
