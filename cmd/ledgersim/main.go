@@ -1,6 +1,3 @@
-// Command ledgersim runs the Ledger Enterprise API simulator
-// (internal/ledgersim) on a TCP address until SIGINT or SIGTERM. It parses
-// flags and wires the simulator; the behaviour lives in the package.
 package main
 
 import (
