@@ -132,10 +132,10 @@ func (m Message) clone() Message {
 }
 
 // cloneAll copies a collection of published objects.
-func cloneAll[T interface{ clone() T }](xs []*T) []T {
+func cloneAll[T any](xs []*T, clone func(T) T) []T {
 	out := make([]T, len(xs))
 	for i, x := range xs {
-		out[i] = (*x).clone()
+		out[i] = clone(*x)
 	}
 	return out
 }
@@ -143,8 +143,10 @@ func cloneAll[T interface{ clone() T }](xs []*T) []T {
 // copy returns a deep copy of the view.
 func (v datasetView) copy() Dataset {
 	return Dataset{
-		Entities: cloneAll(v.Entities), Accounts: cloneAll(v.Accounts), Users: cloneAll(v.Users),
-		Groups: cloneAll(v.Groups), Whitelists: cloneAll(v.Whitelists), Transactions: cloneAll(v.Transactions),
-		Requests: cloneAll(v.Requests), Digests: cloneAll(v.Digests), Messages: cloneAll(v.Messages),
+		Entities: cloneAll(v.Entities, Entity.clone), Accounts: cloneAll(v.Accounts, Account.clone),
+		Users: cloneAll(v.Users, User.clone), Groups: cloneAll(v.Groups, Group.clone),
+		Whitelists: cloneAll(v.Whitelists, Whitelist.clone), Transactions: cloneAll(v.Transactions, Transaction.clone),
+		Requests: cloneAll(v.Requests, Request.clone), Digests: cloneAll(v.Digests, Digest.clone),
+		Messages: cloneAll(v.Messages, Message.clone),
 	}
 }
