@@ -192,29 +192,29 @@ func nftsOf(seed int64, a *Account) []nft {
 	return out
 }
 
-// nftScope returns the NFTs of the path's account, or in leaky mode of
-// every account.
-func (c *call) nftScope() ([]nft, error) {
+// nftScope returns the NFTs of the path's account (in leaky mode, of
+// every account) and the page asked for.
+func (c *call) nftScope() ([]nft, pageReq, error) {
 	a, err := c.account("account_id")
 	if err != nil {
-		return nil, err
+		return nil, pageReq{}, err
+	}
+	p, err := pageOf(c.q, defaultNFTPageSize, c.maxPageSize, "")
+	if err != nil {
+		return nil, p, err
 	}
 	if !c.leaky {
-		return nftsOf(c.s.cfg.Seed, a), nil
+		return nftsOf(c.s.cfg.Seed, a), p, nil
 	}
 	var all []nft
 	for _, x := range c.st.accounts {
 		all = append(all, nftsOf(c.s.cfg.Seed, x)...)
 	}
-	return all, nil
+	return all, p, nil
 }
 
 func accountNFTs(c *call) (any, error) {
-	items, err := c.nftScope()
-	if err != nil {
-		return nil, err
-	}
-	p, err := pageOf(c.q, defaultNFTPageSize, c.maxPageSize, "")
+	items, p, err := c.nftScope()
 	if err != nil {
 		return nil, err
 	}
@@ -235,11 +235,7 @@ func accountNFTs(c *call) (any, error) {
 // accountNFTCollections groups the NFTs by contract, in order of first
 // appearance.
 func accountNFTCollections(c *call) (any, error) {
-	items, err := c.nftScope()
-	if err != nil {
-		return nil, err
-	}
-	p, err := pageOf(c.q, defaultNFTPageSize, c.maxPageSize, "")
+	items, p, err := c.nftScope()
 	if err != nil {
 		return nil, err
 	}

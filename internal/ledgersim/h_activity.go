@@ -10,9 +10,14 @@ import (
 
 // This file serves transactions, requests, digests and messages.
 
-// byAccounts returns the objects of the given accounts through an index
-// (account id → ascending object ids), each account counted once.
-func byAccounts[T any](xs []*T, index map[int][]int, accounts []int) []*T {
+// ofAccounts returns xs, or when the account filter is given the objects
+// of those accounts, found through index (account id → ascending object
+// ids), each account counted once.
+func ofAccounts[T any](q query, xs []*T, index map[int][]int) []*T {
+	accounts := q.ints("account")
+	if len(accounts) == 0 {
+		return xs
+	}
 	var out []*T
 	for _, a := range sortedKeys(set(accounts)) {
 		for _, id := range index[a] {
@@ -44,11 +49,7 @@ func transactionLabels(c *call) (any, error) {
 }
 
 func listTransactions(c *call) (any, error) {
-	items := c.st.transactions
-	if ids := c.q.ints("account"); len(ids) > 0 {
-		items = byAccounts(c.st.transactions, c.st.txByAccount, ids)
-	}
-	return list(c, items, txFilters(c.q))
+	return list(c, ofAccounts(c.q, c.st.transactions, c.st.txByAccount), txFilters(c.q))
 }
 
 func txFilters(q query) []func(*Transaction) bool {
@@ -207,10 +208,7 @@ func digestHistory(c *call) (any, error) {
 }
 
 func listDigests(c *call) (any, error) {
-	items := c.st.digests
-	if ids := c.q.ints("account"); len(ids) > 0 {
-		items = byAccounts(c.st.digests, c.st.digestsByAccount, ids)
-	}
+	items := ofAccounts(c.q, c.st.digests, c.st.digestsByAccount)
 	return list(c, items, stringIn(c.q, "status", func(d *Digest) string { return d.Status }))
 }
 
@@ -223,10 +221,7 @@ func messageHistory(c *call) (any, error) {
 // listMessages: the message_type filter says EIP191 where the object says
 // EIP-191 (the spec spells them differently).
 func listMessages(c *call) (any, error) {
-	items := c.st.messages
-	if ids := c.q.ints("account"); len(ids) > 0 {
-		items = byAccounts(c.st.messages, c.st.messagesByAccount, ids)
-	}
+	items := ofAccounts(c.q, c.st.messages, c.st.messagesByAccount)
 	ps := stringIn(c.q, "status", func(m *Message) string { return m.Status })
 	ps = append(ps, stringIn(c.q, "message_type", func(m *Message) string {
 		return strings.ReplaceAll(m.MessageType, "-", "")
