@@ -12,7 +12,8 @@ import (
 // problem at once.
 type Config struct {
 	// Seed drives every generated value: the same Seed and sizes give a
-	// byte-identical data set. 0 is a valid seed.
+	// byte-identical data set (so does the same APIUser, which is the last
+	// user's username). 0 is a valid seed.
 	Seed int64
 
 	// Sizes of the seeded collections (ids run from 1 to the size). 0 means

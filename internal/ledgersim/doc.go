@@ -13,8 +13,9 @@
 // # Data set
 //
 // Config's seed and sizes decide every byte (each collection draws from its
-// own seeded stream; created_on values count from 2024-01-01). Ids start at
-// 1 per collection. Entity.accounts is the only account↔entity link:
+// own seeded stream; created_on values count from 2024-01-01), with the API
+// user as the last user's username. Ids start at 1 per collection; users 1
+// to 3 are admins when there are more than four users. Entity.accounts is the only account↔entity link:
 // top-level accounts go round the entities first, then to a random entity
 // or, for about one in eight, to none. An ERC-20 child account (parent set
 // to an Ethereum account) belongs to its parent's entity and is listed in
