@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -87,7 +88,10 @@ func (r *Registry) Key(ctx context.Context, id string) (Key, error) {
 	if !validID(id, keyIDPrefix) {
 		return Key{}, notFoundf("no key %q", id)
 	}
-	k, _, err := r.change(ctx, r.scripts.read, "read key "+id, r.now(), "key", id)
+	k, _, err := r.change(ctx, r.scripts.read, "read key", r.now(), "key", id)
+	if errors.Is(err, ErrNotFound) {
+		return Key{}, notFoundf("no key %q", id)
+	}
 	return k, err
 }
 

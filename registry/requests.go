@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -100,7 +101,10 @@ func (r *Registry) Request(ctx context.Context, id string) (Request, error) {
 	if !validID(id, requestIDPrefix) {
 		return Request{}, notFoundf("no request %q", id)
 	}
-	_, req, err := r.change(ctx, r.scripts.read, "read request "+id, r.now(), "req", id)
+	_, req, err := r.change(ctx, r.scripts.read, "read request", r.now(), "req", id)
+	if errors.Is(err, ErrNotFound) {
+		return Request{}, notFoundf("no request %q", id)
+	}
 	return req, err
 }
 
