@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -142,10 +143,14 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	// Responses may hold a secret (reveal) or the workflow's state: never cache.
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	b, err := json.Marshal(body)
-	if err != nil { // only views are marshalled: cannot happen
-		status, b = http.StatusInternalServerError, []byte(`{"message":"internal error","name":"InternalServerError","status_code":500}`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // messages quote "<admin token>"; this is not HTML
+	if err := enc.Encode(body); err != nil { // only views are encoded: cannot happen
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"message":"internal error","name":"InternalServerError","status_code":500}` + "\n")
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }

@@ -52,7 +52,7 @@ func bodyError(err error) error {
 	case errors.As(err, &syntax):
 		return badRequest(fmt.Sprintf("request body: malformed JSON at byte %d: %s", syntax.Offset, syntax.Error()))
 	case errors.As(err, &typ) && typ.Field != "":
-		return badRequest(fmt.Sprintf("request body: field %q: a JSON %s cannot be a %s", typ.Field, typ.Value, typeName(typ.Type.String())))
+		return badRequest(fmt.Sprintf("request body: field %q: got a JSON %s, want %s", typ.Field, typ.Value, typeName(typ.Type.String())))
 	case errors.As(err, &typ):
 		return badRequest(fmt.Sprintf("request body: a JSON %s where an object is expected", typ.Value))
 	}
@@ -63,11 +63,11 @@ func bodyError(err error) error {
 func typeName(goType string) string {
 	switch goType {
 	case "int64":
-		return "64-bit integer"
+		return "a positive integer"
 	case "[]int64":
-		return "array of integers"
+		return "an array of integers"
 	case "string":
-		return "string"
+		return "a string"
 	}
 	return goType
 }

@@ -89,7 +89,7 @@ func errorMessage(err error, status int) string {
 	case errors.As(err, &ae):
 		return ae.msg
 	case status == http.StatusServiceUnavailable:
-		return "the registry (Redis) is unavailable; nothing was changed by this call unless it is listed; retry later"
+		return "the registry (Redis) is unavailable; retry later, reading the state first: a change may have been applied before the connection failed"
 	case status == http.StatusInternalServerError:
 		return "internal error"
 	case errors.As(err, &re):
