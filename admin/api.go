@@ -145,8 +145,10 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // messages quote "<admin token>"; this is not HTML
-	if err := enc.Encode(body); err != nil { // only views are encoded: cannot happen
+	// Messages quote "<admin token>" and the like; this is not HTML.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		// Only the view types are encoded: this cannot happen.
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString(`{"message":"internal error","name":"InternalServerError","status_code":500}` + "\n")
