@@ -52,8 +52,15 @@ type AuditBreak struct {
 }
 
 // auditFields is the canonical order hashed into each entry; lua/prelude.lua
-// holds the same list (AUDIT_FIELDS). Changing either breaks every chain.
-var auditFields = [...]string{"seq", "prev", "time", "actor", "actor_name", "action", "key", "request", "before", "after"}
+// holds the same list (AUDIT_FIELDS). Changing either breaks every chain. A
+// function, not a variable, so that nothing can change it at run time.
+func auditFields() [auditFieldCount]string {
+	return [...]string{"seq", "prev", "time", "actor", "actor_name", "action", "key", "request", "before", "after"}
+}
+
+// auditFieldCount is the number of hashed fields; a stored entry has one
+// more, its hash.
+const auditFieldCount = 10
 
 // auditHash is SHA-256 over "rg-audit-v1\n" and, per field in auditFields
 // order, "<name>=<byte length>:<value>\n". Length prefixes make the encoding
@@ -61,7 +68,7 @@ var auditFields = [...]string{"seq", "prev", "time", "actor", "actor_name", "act
 func auditHash(values map[string]string) string {
 	var b strings.Builder
 	b.WriteString("rg-audit-v1\n")
-	for _, name := range auditFields {
+	for _, name := range auditFields() {
 		v := values[name]
 		fmt.Fprintf(&b, "%s=%d:%s\n", name, len(v), v)
 	}
@@ -193,8 +200,8 @@ func (w *chainWalker) step(m redis.XMessage) bool {
 	want := w.res.Checked + 1
 	v := stringValues(m.Values)
 	switch seq, _ := strconv.ParseUint(v["seq"], 10, 64); {
-	case len(m.Values) != len(auditFields)+1:
-		w.fail(want, m.ID, fmt.Sprintf("entry has %d fields, want %d", len(m.Values), len(auditFields)+1))
+	case len(m.Values) != auditFieldCount+1:
+		w.fail(want, m.ID, fmt.Sprintf("entry has %d fields, want %d", len(m.Values), auditFieldCount+1))
 	case seq != want:
 		w.fail(want, m.ID, fmt.Sprintf("sequence number %q where %d was expected: an entry was removed, inserted or moved", v["seq"], want))
 	case v["prev"] != w.prev:

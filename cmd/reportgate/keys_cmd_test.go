@@ -88,6 +88,9 @@ func TestCLIWorkflow(t *testing.T) {
 
 	code, out, _ = as(1, "edit", keyID, "--entities", "7")
 	editReq := idPattern.FindString(out)
+	if code != 0 || !strings.HasPrefix(editReq, "req_") {
+		t.Fatalf("edit: %d\n%s", code, out)
+	}
 	as(0, "approve", editReq)
 	as(2, "approve", editReq)
 	code, out, _ = as(1, "show", keyID, "--json")

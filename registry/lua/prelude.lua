@@ -139,7 +139,9 @@ local function close_request(r, status, by)
   if r.kind == 'create' then
     redis.call('HSET', kk, 'status', approved and 'PENDING_SECRET' or 'ABORTED')
   elseif r.kind == 'revoke' then
-    redis.call('HSET', kk, 'status', approved and 'REVOKED' or before_revoke)
+    -- before_revoke is always set while a revocation is pending; if it were
+    -- lost, staying suspended is the safe side.
+    redis.call('HSET', kk, 'status', approved and 'REVOKED' or (before_revoke or 'SUSPENDED'))
     redis.call('HDEL', kk, 'before_revoke')
   elseif approved then
     redis.call('HSET', kk, 'name', r.new_name, 'entities', r.new_entities)
