@@ -5,4 +5,14 @@
 //
 // It authenticates admins by bearer token and leaves every rule of the
 // workflow to package registry; it must never answer with a stored secret.
+//
+// API (api.go, keys.go, requests.go) registers the /v1/keys, /v1/requests,
+// /v1/audit and /v1/admins routes on a shared http.ServeMux, plus a JSON
+// 404/405 for other paths under /v1/. Every error has one shape, ErrorBody,
+// and one mapping, statusFor: 400 bad input, 401 no or bad token, 403
+// forbidden, 404 unknown id, 405 wrong method, 409 conflict, 410 second
+// reveal, 413 body too large, 422 unreachable quorum, 503 Redis unreachable
+// (never 404 or 401 for an outage). Bodies are strict: unknown fields,
+// trailing data and bodies over MaxBodyBytes are refused. Client is the Go
+// client the CLI uses. The reference is docs/admin-api.md.
 package admin

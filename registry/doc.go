@@ -6,4 +6,59 @@
 // on Cluster. Every transition is atomic. "Not found" and "Redis unreachable"
 // are distinct errors: callers fail closed on the second. Secrets (keys, admin
 // tokens) are never stored, only their SHA-256.
+//
+// # Workflow
+//
+// Every state change is one Lua script (lua/*.lua) that checks the state,
+// changes it, bumps the key's generation, publishes the invalidation Event and
+// appends the audit entry, all at once: Redis runs one script at a time, so
+// fifty concurrent approvals make exactly one transition, and a refused
+// operation writes nothing. Scripts raise RG* error codes that classify maps
+// to the sentinels (ErrConflict, ErrForbidden, …); every other failure of
+// Redis is ErrUnavailable.
+//
+// Requests expire lazily: every script reading or voting on a request or a
+// key first expires its pending request if due; ExpireDue (RunExpirer) does
+// the rest. KeyByHash, the proxy's hot path, never writes and so never
+// expires anything; a revocation that expired unnoticed keeps its key
+// SUSPENDED, the safe side, until then.
+//
+// # Redis layout
+//
+// With P = "rg:{<workspace>}:":
+//
+//	P key:<id>             hash   key record: id name entities(JSON) status gen prefix hash(hex SHA-256)
+//	                              created_by created_by_name created_at revealed_at last_used_at
+//	                              pending(request id) before_revoke(status to restore)
+//	P keyhash:<hex sha256> string key id, set at reveal (KeyByHash)
+//	P keys                 zset   all key ids (score 0, ordered by id = creation time)
+//	P req:<id>             hash   request: id kind key status requested_by requested_by_name quorum
+//	                              created_at expires_at closed_at closed_by approvals rejections
+//	                              before after (diff JSON) new_name new_entities
+//	                              a:<admin id> / r:<admin id> = "<unix ms>|<admin name>" (votes)
+//	P reqs:all             zset   every request id (score 0)
+//	P reqs:<STATUS>        zset   request ids by status (PENDING, APPROVED, …)
+//	P reqs:due             zset   pending request ids scored by expiry (unix ms)
+//	P admin:<id>           hash   id name status token_hash created_at disabled_at
+//	P admintoken:<hex>     string admin id, by SHA-256 of the token
+//	P admins               zset   all admin ids;  P admins:active  set  active admin ids (quorum)
+//	P audit                stream the audit log (see AuditEntry); P audit:head hash seq, hash
+//	P events               Pub/Sub channel of Event (not a key)
+//
+// Times are unix milliseconds. Identifiers are a prefix (key_, req_, adm_),
+// 12 hex digits of creation time and 12 random base62 characters, so the
+// sorted sets list newest first with BYLEX and stable cursors.
+//
+// # Audit chain
+//
+// Each entry holds seq, prev (the previous entry's hash, "" for the first)
+// and hash = SHA-256 of "rg-audit-v1\n" followed by "<field>=<len>:<value>\n"
+// for seq, prev, time, actor, actor_name, action, key, request, before,
+// after. Redis's Lua has no SHA-256, so lua/sha256.lua implements it; a test
+// checks it against crypto/sha256. VerifyAudit detects edited, removed,
+// inserted and reordered entries and a removed tail (via the head). Someone
+// able to rewrite the whole stream and the head can forge a consistent
+// chain: record AuditVerification.HeadHash outside Redis to anchor it.
+//
+// The in-process key cache (cache*.go) is maintained separately.
 package registry

@@ -25,6 +25,8 @@ const usage = `reportgate — an authenticating reverse proxy for the Ledger Ent
 Usage:
   reportgate serve [flags]      run the gateway (see reportgate serve --help)
   reportgate demo [flags]       run the simulator, embedded Redis and the gateway, print a walk-through
+  reportgate admin <command>    create, list and disable admins directly in Redis (reportgate admin help)
+  reportgate keys <command>     manage reporting keys through the admin API (reportgate keys help)
   reportgate version            print version, commit and Go version
 `
 
@@ -43,6 +45,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = serveCmd(args[1:], stdout, stderr)
+	case "admin":
+		err = adminCmd(args[1:], stdout, stderr)
+	case "keys":
+		err = keysCmd(args[1:], stdout, stderr, os.LookupEnv)
 	case "version", "--version":
 		printVersion(stdout)
 	case "help", "-h", "--help":

@@ -1,0 +1,120 @@
+package admin
+
+import (
+	"net/http"
+
+	"reportgate/registry"
+)
+
+// createBody is POST /v1/keys.
+type createBody struct {
+	Name     string  `json:"name"`
+	Entities []int64 `json:"entities"`
+}
+
+// editBody is PATCH /v1/keys/{id}. Pointers tell "absent" (keep) from a
+// present but empty value (refused).
+type editBody struct {
+	Name     *string  `json:"name"`
+	Entities *[]int64 `json:"entities"`
+}
+
+func (a *API) listKeys(_ http.ResponseWriter, r *http.Request, _ registry.Admin) (int, any, error) {
+	q, err := query(r, "cursor", "limit")
+	if err != nil {
+		return 0, nil, err
+	}
+	cursor, limit, err := paging(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.reg.ListKeys(r.Context(), cursor, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := KeyList{Keys: make([]Key, 0, len(page.Items)), NextCursor: page.NextCursor}
+	for _, k := range page.Items {
+		out.Keys = append(out.Keys, keyView(k))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) getKey(_ http.ResponseWriter, r *http.Request, _ registry.Admin) (int, any, error) {
+	if _, err := query(r); err != nil {
+		return 0, nil, err
+	}
+	k, err := a.reg.Key(r.Context(), r.PathValue("id"))
+	return http.StatusOK, keyView(k), err
+}
+
+func (a *API) createKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
+	var body createBody
+	if err := decodeBody(w, r, &body, false); err != nil {
+		return 0, nil, err
+	}
+	k, req, err := a.reg.FileCreate(r.Context(), who.ID, body.Name, body.Entities)
+	return http.StatusAccepted, both(k, req), err
+}
+
+func (a *API) editKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
+	var body editBody
+	if err := decodeBody(w, r, &body, false); err != nil {
+		return 0, nil, err
+	}
+	var e registry.Edit
+	if body.Name != nil {
+		if *body.Name == "" {
+			return 0, nil, badRequest("name: must not be empty; omit it to keep the current name")
+		}
+		e.Name = *body.Name
+	}
+	if body.Entities != nil {
+		if len(*body.Entities) == 0 {
+			return 0, nil, badRequest("entities: must not be empty; omit it to keep the current entities")
+		}
+		e.Entities = *body.Entities
+	}
+	k, req, err := a.reg.FileEdit(r.Context(), who.ID, r.PathValue("id"), e)
+	return http.StatusAccepted, both(k, req), err
+}
+
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
+	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
+		return 0, nil, err
+	}
+	k, req, err := a.reg.FileRevoke(r.Context(), who.ID, r.PathValue("id"))
+	return http.StatusAccepted, both(k, req), err
+}
+
+func (a *API) revealKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
+	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
+		return 0, nil, err
+	}
+	k, secret, err := a.reg.Reveal(r.Context(), who.ID, r.PathValue("id"))
+	return http.StatusOK, Reveal{Secret: secret, Key: keyView(k)}, err
+}
+
+func (a *API) suspendKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
+	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
+		return 0, nil, err
+	}
+	k, err := a.reg.Suspend(r.Context(), who.ID, r.PathValue("id"))
+	return http.StatusOK, keyView(k), err
+}
+
+func (a *API) unsuspendKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
+	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
+		return 0, nil, err
+	}
+	k, err := a.reg.Unsuspend(r.Context(), who.ID, r.PathValue("id"))
+	return http.StatusOK, keyView(k), err
+}
+
+func both(k registry.Key, req registry.Request) KeyAndRequest {
+	out := KeyAndRequest{Key: keyView(k)}
+	if req.ID != "" {
+		v := requestView(req)
+		out.Request = &v
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+package admin
+
+import (
+	"encoding/json"
+	"time"
+
+	"reportgate/registry"
+)
+
+// The JSON resources of the admin API. Field names are part of the API
+// (docs/admin-api.md): keep them stable. Times are RFC 3339 in UTC; a time
+// that has not happened is omitted.
+
+// Key is a reporting key as admins see it: never its secret nor its hash.
+type Key struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Entities       []int64   `json:"entities"`
+	Status         string    `json:"status"`
+	Generation     uint64    `json:"generation"`
+	DisplayPrefix  string    `json:"display_prefix,omitempty"`
+	CreatedBy      string    `json:"created_by"`
+	CreatedAt      time.Time `json:"created_at"`
+	RevealedAt     time.Time `json:"revealed_at,omitzero"`
+	LastUsedAt     time.Time `json:"last_used_at,omitzero"`
+	PendingRequest string    `json:"pending_request,omitempty"`
+}
+
+// Vote is one admin's approval or rejection.
+type Vote struct {
+	AdminID   string    `json:"admin_id"`
+	AdminName string    `json:"admin_name"`
+	At        time.Time `json:"at"`
+}
+
+// Diff is what a request changes: name and entities for create and edit,
+// status for revoke.
+type Diff struct {
+	Before registry.KeyState `json:"before"`
+	After  registry.KeyState `json:"after"`
+}
+
+// Request is a quorum request.
+type Request struct {
+	ID              string    `json:"id"`
+	Kind            string    `json:"kind"`
+	KeyID           string    `json:"key_id"`
+	Status          string    `json:"status"`
+	RequestedBy     string    `json:"requested_by"`
+	RequestedByName string    `json:"requested_by_name"`
+	Quorum          int       `json:"quorum"`
+	Approvals       []Vote    `json:"approvals"`
+	Rejections      []Vote    `json:"rejections"`
+	Diff            Diff      `json:"diff"`
+	CreatedAt       time.Time `json:"created_at"`
+	ExpiresAt       time.Time `json:"expires_at"`
+	ClosedAt        time.Time `json:"closed_at,omitzero"`
+	ClosedBy        string    `json:"closed_by,omitempty"`
+}
+
+// Admin is an admin account; tokens are never returned (they are not stored).
+type Admin struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Status     string    `json:"status"`
+	CreatedAt  time.Time `json:"created_at"`
+	DisabledAt time.Time `json:"disabled_at,omitzero"`
+}
+
+// AuditEntry is one entry of the hash-chained audit log.
+type AuditEntry struct {
+	ID        string          `json:"id"` // stream entry id, the paging cursor
+	Seq       uint64          `json:"seq"`
+	Prev      string          `json:"prev"`
+	Hash      string          `json:"hash"`
+	Time      time.Time       `json:"time"`
+	Actor     string          `json:"actor"`
+	ActorName string          `json:"actor_name"`
+	Action    string          `json:"action"`
+	KeyID     string          `json:"key_id,omitempty"`
+	RequestID string          `json:"request_id,omitempty"`
+	Before    json.RawMessage `json:"before"`
+	After     json.RawMessage `json:"after"`
+}
+
+// Verification is the result of walking the audit chain.
+type Verification struct {
+	OK       bool        `json:"ok"`
+	Checked  uint64      `json:"checked"`
+	HeadSeq  uint64      `json:"head_seq"`
+	HeadHash string      `json:"head_hash"`
+	Broken   *AuditBreak `json:"broken,omitempty"`
+}
+
+// AuditBreak locates the first broken entry.
+type AuditBreak struct {
+	Seq     uint64 `json:"seq"`
+	EntryID string `json:"entry_id,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+// Response envelopes.
+type (
+	KeyList struct {
+		Keys       []Key  `json:"keys"`
+		NextCursor string `json:"next_cursor"` // "" on the last page
+	}
+	// KeyAndRequest answers filing routes and votes.
+	KeyAndRequest struct {
+		Key     Key      `json:"key"`
+		Request *Request `json:"request,omitempty"`
+	}
+	Reveal struct {
+		Secret string `json:"secret"`
+		Key    Key    `json:"key"`
+	}
+	RequestList struct {
+		Requests   []Request `json:"requests"`
+		NextCursor string    `json:"next_cursor"`
+	}
+	AuditPage struct {
+		Entries      []AuditEntry `json:"entries"`
+		NextCursor   string       `json:"next_cursor"`
+		Verification Verification `json:"verification"`
+	}
+	AdminList struct {
+		Admins []Admin `json:"admins"`
+	}
+)
+
+func keyView(k registry.Key) Key {
+	return Key{
+		ID: k.ID, Name: k.Name, Entities: k.Entities, Status: string(k.Status), Generation: k.Generation,
+		DisplayPrefix: k.DisplayPrefix, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
+		RevealedAt: k.RevealedAt, LastUsedAt: k.LastUsedAt, PendingRequest: k.PendingRequest,
+	}
+}
+
+func requestView(r registry.Request) Request {
+	return Request{
+		ID: r.ID, Kind: string(r.Kind), KeyID: r.KeyID, Status: string(r.Status),
+		RequestedBy: r.RequestedBy, RequestedByName: r.RequestedByName, Quorum: r.Quorum,
+		Approvals: voteViews(r.Approvals), Rejections: voteViews(r.Rejections),
+		Diff:      Diff{Before: r.Before, After: r.After},
+		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, ClosedAt: r.ClosedAt, ClosedBy: r.ClosedBy,
+	}
+}
+
+func voteViews(votes []registry.Vote) []Vote {
+	out := make([]Vote, 0, len(votes)) // [] rather than null in JSON
+	for _, v := range votes {
+		out = append(out, Vote{AdminID: v.AdminID, AdminName: v.AdminName, At: v.At})
+	}
+	return out
+}
+
+func adminView(a registry.Admin) Admin {
+	return Admin{ID: a.ID, Name: a.Name, Status: string(a.Status), CreatedAt: a.CreatedAt, DisabledAt: a.DisabledAt}
+}
+
+func auditView(e registry.AuditEntry) AuditEntry {
+	return AuditEntry{
+		ID: e.StreamID, Seq: e.Seq, Prev: e.Prev, Hash: e.Hash, Time: e.Time, Actor: e.Actor,
+		ActorName: e.ActorName, Action: e.Action, KeyID: e.KeyID, RequestID: e.RequestID,
+		Before: e.Before, After: e.After,
+	}
+}
+
+func verificationView(v registry.AuditVerification) Verification {
+	out := Verification{OK: v.OK, Checked: v.Checked, HeadSeq: v.HeadSeq, HeadHash: v.HeadHash}
+	if v.Broken != nil {
+		out.Broken = &AuditBreak{Seq: v.Broken.Seq, EntryID: v.Broken.StreamID, Reason: v.Broken.Reason}
+	}
+	return out
+}

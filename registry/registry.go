@@ -1,0 +1,145 @@
+package registry
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options tunes a Registry. The zero value gives the documented defaults.
+type Options struct {
+	// Quorum is the number of approvals a request needs; the requester never
+	// counts. 0 means 2.
+	Quorum int
+	// RequestTTL is how long a request stays open. 0 means 168h (7 days).
+	RequestTTL time.Duration
+	// Now is the clock; nil means time.Now. Tests inject one to expire
+	// requests without sleeping.
+	Now func() time.Time
+	// Logger receives one line per transition (never a secret); nil discards.
+	Logger *slog.Logger
+}
+
+// Registry is the workspace's keys, requests, admins and audit log in Redis.
+// It is safe for concurrent use and holds no state besides its settings:
+// every rule is enforced by a Lua script, atomically, in Redis.
+type Registry struct {
+	client    redis.UniversalClient
+	workspace string
+	prefix    string // "rg:{<workspace>}:", the hash tag shared by every key
+	quorum    int
+	ttl       time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+	scripts   scripts
+}
+
+// New returns a Registry for workspace on client. It does not touch the
+// network (go-redis connects lazily), so it cannot fail on an outage.
+func New(client redis.UniversalClient, workspace string, opts Options) (*Registry, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: nil redis client", ErrInvalid)
+	}
+	if !workspacePattern.MatchString(workspace) {
+		return nil, invalidf("workspace %q: use letters, digits, '.', '_' or '-', at most 64", workspace)
+	}
+	if opts.Quorum < 0 || opts.RequestTTL < 0 {
+		return nil, invalidf("quorum (%d) and request TTL (%v) must not be negative", opts.Quorum, opts.RequestTTL)
+	}
+	r := &Registry{
+		client:    client,
+		workspace: workspace,
+		prefix:    "rg:{" + workspace + "}:",
+		quorum:    cmpOr(opts.Quorum, 2),
+		ttl:       cmpOr(opts.RequestTTL, 7*24*time.Hour),
+		now:       opts.Now,
+		log:       opts.Logger,
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	r.scripts = loadScripts()
+	return r, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Workspace is the workspace the registry serves.
+func (r *Registry) Workspace() string { return r.workspace }
+
+// Quorum is the number of approvals new requests need.
+func (r *Registry) Quorum() int { return r.quorum }
+
+// EventsChannel is the Pub/Sub channel of key invalidation events (Event).
+func (r *Registry) EventsChannel() string { return r.key("events") }
+
+func (r *Registry) key(suffix string) string { return r.prefix + suffix }
+
+//go:embed lua/*.lua
+var luaFiles embed.FS
+
+// scripts are the registry's Lua scripts. A state-changing script is
+// sha256.lua + prelude.lua + its body + postlude.lua; the hot-path lookups are
+// standalone so that a NOSCRIPT fallback after a Redis restart stays small.
+type scripts struct {
+	fileCreate, fileChange, vote, abort, reveal, suspend *redis.Script
+	read, list, expireDue, adminChange                   *redis.Script
+	keyByHash, adminByToken, touch                       *redis.Script
+}
+
+func loadScripts() scripts {
+	read := func(name string) string {
+		b, err := luaFiles.ReadFile("lua/" + name + ".lua")
+		if err != nil {
+			panic(err) // embedded at build time: cannot happen
+		}
+		return string(b)
+	}
+	common := read("sha256") + read("prelude")
+	op := func(name string) *redis.Script {
+		return redis.NewScript(common + read(name) + read("postlude"))
+	}
+	alone := func(name string) *redis.Script { return redis.NewScript(read(name)) }
+	return scripts{
+		fileCreate: op("file_create"), fileChange: op("file_change"), vote: op("vote"),
+		abort: op("abort"), reveal: op("reveal"), suspend: op("suspend"),
+		read: op("read"), list: op("list"), expireDue: op("expire_due"), adminChange: op("admin_change"),
+		keyByHash: alone("key_by_hash"), adminByToken: alone("admin_by_token"), touch: alone("touch"),
+	}
+}
+
+// run executes a prelude-based script with the conventional arguments
+// (prefix, now) followed by args. KEYS[1] is the audit stream: it routes the
+// script to the workspace's slot on Cluster, where every key the script
+// touches lives too (same hash tag).
+func (r *Registry) run(ctx context.Context, s *redis.Script, what string, now time.Time, args ...any) (any, error) {
+	argv := append([]any{r.prefix, now.UnixMilli()}, args...)
+	v, err := s.Run(ctx, r.client, []string{r.key("audit")}, argv...).Result()
+	if err != nil {
+		err = classify(err, what)
+		r.logFailure(what, err)
+		return nil, err
+	}
+	return v, nil
+}
+
+// logFailure records outages; refusals are the caller's business.
+func (r *Registry) logFailure(what string, err error) {
+	if isUnavailable(err) {
+		r.log.Warn("registry: redis unavailable", "op", what, "err", err)
+	}
+}

@@ -1,0 +1,171 @@
+package registry
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Status is a key's place in its lifecycle (DESIGN.md §2), spelled like the
+// upstream's own read-only API keys:
+//
+//	PENDING_APPROVAL → PENDING_SECRET → ACTIVE ⇄ SUSPENDED → REVOKED
+//
+// and ABORTED for a creation that was rejected, aborted or expired. Only an
+// ACTIVE key authenticates.
+type Status string
+
+const (
+	StatusPendingApproval Status = "PENDING_APPROVAL"
+	StatusPendingSecret   Status = "PENDING_SECRET"
+	StatusActive          Status = "ACTIVE"
+	StatusSuspended       Status = "SUSPENDED"
+	StatusRevoked         Status = "REVOKED"
+	StatusAborted         Status = "ABORTED"
+)
+
+// Key is a reporting API key's record. It never holds the secret.
+type Key struct {
+	ID       string
+	Name     string
+	Entities []int64 // sorted, without duplicates
+	Status   Status
+	// Generation rises with every change of the record; the event announcing
+	// a change carries the new value, so a cache can refuse to re-insert an
+	// older record.
+	Generation    uint64
+	DisplayPrefix string // the key's first DisplayPrefixLen characters; "" before reveal
+	CreatedBy     string // admin id of the requester, the only admin who may reveal
+	CreatedAt     time.Time
+	RevealedAt    time.Time // zero before reveal
+	LastUsedAt    time.Time // zero if never used; see TouchLastUsed
+	// PendingRequest is the id of the key's one pending request, or "".
+	PendingRequest string
+}
+
+// RequestKind says what a request asks for.
+type RequestKind string
+
+const (
+	KindCreate RequestKind = "create"
+	KindEdit   RequestKind = "edit"
+	KindRevoke RequestKind = "revoke"
+)
+
+// RequestStatus is a request's outcome; only PENDING requests take votes.
+type RequestStatus string
+
+const (
+	RequestPending  RequestStatus = "PENDING"
+	RequestApproved RequestStatus = "APPROVED"
+	RequestRejected RequestStatus = "REJECTED"
+	RequestAborted  RequestStatus = "ABORTED"
+	RequestExpired  RequestStatus = "EXPIRED"
+)
+
+// Valid reports whether s is one of the five statuses.
+func (s RequestStatus) Valid() bool {
+	switch s {
+	case RequestPending, RequestApproved, RequestRejected, RequestAborted, RequestExpired:
+		return true
+	}
+	return false
+}
+
+// Vote is one admin's approval or rejection.
+type Vote struct {
+	AdminID   string
+	AdminName string
+	At        time.Time
+}
+
+// KeyState is one side of a request's diff; only the fields the request
+// concerns are set (name and entities for create and edit, status for
+// revoke).
+type KeyState struct {
+	Name     string  `json:"name,omitempty"`
+	Entities []int64 `json:"entities,omitempty"`
+	Status   Status  `json:"status,omitempty"`
+}
+
+// Request is a quorum request on a key.
+type Request struct {
+	ID              string
+	Kind            RequestKind
+	KeyID           string
+	Status          RequestStatus
+	RequestedBy     string // admin id
+	RequestedByName string
+	Quorum          int // approvals needed, fixed when the request was filed
+	Approvals       []Vote
+	Rejections      []Vote
+	Before, After   KeyState // the diff the approvers vote on
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	ClosedAt        time.Time // zero while pending
+	ClosedBy        string    // admin id, or "system" for an expiry
+}
+
+// AdminStatus is ACTIVE or DISABLED; a disabled admin can no longer act or vote.
+type AdminStatus string
+
+const (
+	AdminActive   AdminStatus = "ACTIVE"
+	AdminDisabled AdminStatus = "DISABLED"
+)
+
+// Admin is a workspace admin. Their token is never stored, only its SHA-256.
+type Admin struct {
+	ID         string
+	Name       string
+	Status     AdminStatus
+	CreatedAt  time.Time
+	DisabledAt time.Time
+}
+
+// Page is one page of a list; NextCursor is "" on the last page.
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// Event is the invalidation message published on EventsChannel with every
+// change of a key record, by the same script as the change.
+type Event struct {
+	Type       string `json:"type"` // "key"
+	ID         string `json:"id"`
+	Generation uint64 `json:"generation"`
+	// Hash is the hex SHA-256 of the key's secret, "" before reveal, so that
+	// caches keyed by hash can evict without a lookup.
+	Hash string `json:"hash"`
+}
+
+// ParseEvent decodes and checks one message of EventsChannel.
+func ParseEvent(b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Event{}, fmt.Errorf("registry: event: %w", err)
+	}
+	if e.Type != "key" || !validID(e.ID, keyIDPrefix) || e.Generation == 0 {
+		return Event{}, fmt.Errorf("registry: event: not a key event: %.200q", b)
+	}
+	if e.Hash != "" {
+		if _, err := e.HashBytes(); err != nil {
+			return Event{}, err
+		}
+	}
+	return e, nil
+}
+
+// HashBytes decodes Hash; it fails on "" (a key not yet revealed).
+func (e Event) HashBytes() ([32]byte, error) {
+	var h [32]byte
+	if len(e.Hash) != 2*len(h) {
+		return h, fmt.Errorf("registry: event: hash %.80q is not a hex SHA-256", e.Hash)
+	}
+	if _, err := hex.Decode(h[:], []byte(e.Hash)); err != nil {
+		return h, fmt.Errorf("registry: event: hash %.80q is not a hex SHA-256", e.Hash)
+	}
+	return h, nil
+}
