@@ -62,6 +62,9 @@ func compileQuery(rule *Rule, sr spec.Route) (*QuerySpec, error) {
 		qs.index[p.Name] = len(qs.params)
 		qs.params = append(qs.params, ps)
 	}
+	if len(qs.params) > 64 {
+		return nil, fmt.Errorf("policy: %s %s has more than 64 query parameters", rule.Method, rule.Path)
+	}
 	if rule.Strategy == Inject {
 		i, ok := qs.index[rule.Filter]
 		if !ok || !qs.params[i].array || qs.params[i].kind != kindInt {
@@ -120,7 +123,7 @@ func (qs *QuerySpec) Parse(raw []byte, q *Query) error {
 	if len(raw) == 0 {
 		return nil
 	}
-	var seen [MaxQueryPairs / 2]uint64 // bitset of scalar params seen
+	var seen uint64 // bitset of scalar params seen (compileQuery caps params at 64)
 	for len(raw) > 0 {
 		i := 0
 		for i < len(raw) && raw[i] != '&' {
@@ -142,7 +145,7 @@ func (qs *QuerySpec) Parse(raw []byte, q *Query) error {
 	return nil
 }
 
-func (qs *QuerySpec) parsePair(kv []byte, q *Query, seen *[MaxQueryPairs / 2]uint64) error {
+func (qs *QuerySpec) parsePair(kv []byte, q *Query, seen *uint64) error {
 	if len(kv) == 0 {
 		return &QueryError{Detail: "empty parameter ('&&')"}
 	}
@@ -171,10 +174,10 @@ func (qs *QuerySpec) parsePair(kv []byte, q *Query, seen *[MaxQueryPairs / 2]uin
 		return &QueryError{Param: p.name, Detail: "is empty"}
 	}
 	if !p.array {
-		if seen[idx/64]&(1<<(idx%64)) != 0 {
+		if *seen&(1<<idx) != 0 {
 			return &QueryError{Param: p.name, Detail: "is repeated but takes one value"}
 		}
-		seen[idx/64] |= 1 << (idx % 64)
+		*seen |= 1 << idx
 	} else if q.repeats(idx, val) {
 		return &QueryError{Param: p.name, Detail: fmt.Sprintf("repeats the value %q", val)}
 	}

@@ -12,19 +12,6 @@ import (
 	"time"
 )
 
-// fakeClock is an injected clock; tests move it, never sleep.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // table is an in-memory stand-in for the registry's hash index, with a
 // switch to simulate an outage. The registry itself is tested against Redis.
 type table struct {
@@ -105,7 +92,7 @@ func TestCacheNegativeTTL(t *testing.T) {
 		t.Errorf("lookups = %d, want 1 within the negative TTL", got)
 	}
 	tb.set("k1", Principal{ID: "key1", Active: true})
-	clock.Add(6 * time.Second)
+	clock.Advance(6 * time.Second)
 	if p, err := c.Authenticate(ctx, []byte("k1")); err != nil || p.ID != "key1" {
 		t.Errorf("after the negative TTL: %v, %v; want key1", p, err)
 	}
@@ -194,7 +181,7 @@ func TestCacheOutage(t *testing.T) {
 	tb.down = true
 	tb.mu.Unlock()
 	c.SetSubscribed(false) // the subscription drops with Redis
-	clock.Add(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
 		t.Errorf("cached ACTIVE key within the grace: %v, want served", err)
 	}
@@ -204,7 +191,7 @@ func TestCacheOutage(t *testing.T) {
 	if _, err := c.Authenticate(ctx, []byte("k3")); !errors.Is(err, ErrRegistryDown) {
 		t.Errorf("unknown key in an outage: %v, want ErrRegistryDown (never 'unknown')", err)
 	}
-	clock.Add(31 * time.Second)
+	clock.Advance(31 * time.Second)
 	if _, err := c.Authenticate(ctx, []byte("k1")); !errors.Is(err, ErrRegistryDown) {
 		t.Errorf("cached key after the grace: %v, want ErrRegistryDown", err)
 	}
@@ -240,13 +227,13 @@ func TestCacheTakeUsed(t *testing.T) {
 	tb.set("k2", Principal{ID: "key2", Active: true})
 	_, _ = c.Authenticate(ctx, []byte("k1"))
 	_, _ = c.Authenticate(ctx, []byte("k2"))
-	clock.Add(time.Second)
+	clock.Advance(time.Second)
 	_, _ = c.Authenticate(ctx, []byte("k1"))
 	used := c.TakeUsed()
 	if len(used) != 2 || !used["key1"].Equal(clock.Now()) {
 		t.Fatalf("TakeUsed() = %v, want key1 at %v and key2", used, clock.Now())
 	}
-	clock.Add(time.Second)
+	clock.Advance(time.Second)
 	if used := c.TakeUsed(); len(used) != 0 {
 		t.Errorf("TakeUsed() after no use = %v, want empty", used)
 	}
