@@ -101,7 +101,8 @@ func (p *Proxy) reject(ctx *fasthttp.RequestCtx, st *state) error {
 	case st.rule == nil, string(method) != fasthttp.MethodGet && st.rule.Strategy != policy.Gateway:
 		return errReadOnly
 	}
-	if string(method) == fasthttp.MethodGet && (ctx.Request.Header.ContentLength() != 0 || len(ctx.Request.Body()) > 0) {
+	// -1 is a chunked body; -2 (identity) is fasthttp's "no length given".
+	if cl := ctx.Request.Header.ContentLength(); string(method) == fasthttp.MethodGet && (cl > 0 || cl == -1 || len(ctx.Request.Body()) > 0) {
 		return errBody
 	}
 	if st.qs != nil {

@@ -130,15 +130,26 @@ type Page[T any] struct {
 	NextCursor string
 }
 
-// Event is the invalidation message published on EventsChannel with every
-// change of a key record, by the same script as the change.
+// Event types on EventsChannel.
+const (
+	// EventKey: a key record changed (published by the script of the change).
+	EventKey = "key"
+	// EventScope: what entities cover changed upstream (InvalidateScope).
+	EventScope = "scope"
+)
+
+// Event is the invalidation message published on EventsChannel: a key's
+// change, by the same script as the change, or a scope change.
 type Event struct {
-	Type       string `json:"type"` // "key"
-	ID         string `json:"id"`
-	Generation uint64 `json:"generation"`
+	Type       string `json:"type"` // EventKey or EventScope
+	ID         string `json:"id,omitempty"`
+	Generation uint64 `json:"generation,omitempty"`
 	// Hash is the hex SHA-256 of the key's secret, "" before reveal, so that
 	// caches keyed by hash can evict without a lookup.
-	Hash string `json:"hash"`
+	Hash string `json:"hash,omitempty"`
+	// Entities whose scope changed; All when any entity's may have.
+	Entities []int64 `json:"entities,omitempty"`
+	All      bool    `json:"all,omitempty"`
 }
 
 // ParseEvent decodes and checks one message of EventsChannel.
@@ -147,7 +158,13 @@ func ParseEvent(b []byte) (Event, error) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return Event{}, fmt.Errorf("registry: event: %w", err)
 	}
-	if e.Type != "key" || !validID(e.ID, keyIDPrefix) || e.Generation == 0 {
+	if e.Type == EventScope {
+		if !e.All && len(e.Entities) == 0 {
+			return Event{}, fmt.Errorf("registry: event: scope event names nothing: %.200q", b)
+		}
+		return e, nil
+	}
+	if e.Type != EventKey || !validID(e.ID, keyIDPrefix) || e.Generation == 0 {
 		return Event{}, fmt.Errorf("registry: event: not a key event: %.200q", b)
 	}
 	if e.Hash != "" {

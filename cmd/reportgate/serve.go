@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
 	"reportgate/config"
+	"reportgate/internal/gateway"
 )
 
 // loadServeConfig parses serve's flags and REPORTGATE_* variables and
@@ -43,6 +48,31 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_ = cfg
-	return fmt.Errorf("serve: not wired yet")
+	logger := newLogger(cfg, stderr)
+	g, err := gateway.New(cfg, gateway.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := g.Start(ctx); err != nil {
+		_ = g.Shutdown(context.Background())
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	return g.Shutdown(sctx)
+}
+
+// newLogger builds the process logger from --log-format and --log-level.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated already
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
