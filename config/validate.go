@@ -54,7 +54,7 @@ func (c *Config) Validate() error {
 	c.validateRegistry(add)
 	checkAddr(add, "listen", c.Listen)
 	checkAddr(add, "admin-listen", c.AdminListen)
-	if c.Listen != "" && c.Listen == c.AdminListen {
+	if c.Listen != "" && c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
 		add("admin-listen", "same address as --listen", "give the admin API its own address")
 	}
 	u, problem := parseUpstream(c.UpstreamURL)

@@ -1,0 +1,252 @@
+package gateway_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"reportgate/config"
+	"reportgate/internal/gateway"
+	"reportgate/internal/ledgersim"
+	"reportgate/internal/ledgersim/simtest"
+	"reportgate/internal/redistest"
+	"reportgate/registry"
+)
+
+// clock is an injectable clock for the gateway (time only moves when a test
+// says so, on top of the real clock).
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// world is a simulator, a real redis-server and the admins of a workspace.
+type world struct {
+	t      *testing.T
+	sim    *ledgersim.Server
+	redis  *redistest.Server
+	reg    *registry.Registry
+	admins []registry.Admin
+	logs   *logBuffer
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	sb strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sb.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sb.String()
+}
+
+func newWorld(t *testing.T, simCfg ledgersim.Config) *world {
+	t.Helper()
+	w := &world{t: t, sim: simtest.Start(t, simCfg), redis: redistest.Start(t), logs: &logBuffer{}}
+	cfg := w.config()
+	client := cfg.Redis.NewClient()
+	t.Cleanup(func() { client.Close() })
+	reg, err := registry.New(client, cfg.Workspace, registry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.reg = reg
+	for _, name := range []string{"alice", "bob", "carol"} {
+		a, _, err := reg.CreateAdmin(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.admins = append(w.admins, a)
+	}
+	return w
+}
+
+func (w *world) config() config.Config {
+	w.t.Helper()
+	cfg := config.Default()
+	cfg.Listen, cfg.AdminListen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.UpstreamURL = w.sim.URL()
+	cfg.UpstreamAPIUser = ledgersim.DefaultAPIUser
+	cfg.RedisURL = w.redis.URL() + "?dial_timeout=200ms&read_timeout=200ms&write_timeout=200ms&max_retries=1"
+	cfg.Workspace = "acme"
+	if err := cfg.Validate(); err != nil {
+		w.t.Fatal(err)
+	}
+	return cfg
+}
+
+// gateway starts one replica with cfg edited by edit, and a clock.
+func (w *world) gateway(edit func(*config.Config), clk *clock) *gateway.Gateway {
+	w.t.Helper()
+	cfg := w.config()
+	if edit != nil {
+		edit(&cfg)
+		if err := cfg.Validate(); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil))}
+	if clk != nil {
+		opts.Now = clk.Now
+	}
+	g, err := gateway.New(cfg, opts)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := g.Start(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = g.Shutdown(ctx)
+	})
+	waitReady(w.t, g)
+	return g
+}
+
+// waitReady polls /readyz until the replica is subscribed and ready.
+func waitReady(t *testing.T, g *gateway.Gateway) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + g.AdminAddr() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("gateway not ready within 10s")
+}
+
+// key creates, approves and reveals a key bound to entities.
+func (w *world) key(entities ...int64) (registry.Key, string) {
+	w.t.Helper()
+	ctx := context.Background()
+	_, req, err := w.reg.FileCreate(ctx, w.admins[0].ID, "partner", entities)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, a := range w.admins[1:] {
+		if _, _, err := w.reg.Approve(ctx, a.ID, req.ID); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	k, secret, err := w.reg.Reveal(ctx, w.admins[0].ID, req.KeyID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return k, secret
+}
+
+// answer is one response of the gateway.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a answer) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(a.body, &v); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, a.body)
+	}
+	return v
+}
+
+// get sends GET target with the key and workspace headers.
+func get(t *testing.T, g *gateway.Gateway, secret, target string) answer {
+	t.Helper()
+	return raw(t, g.ProxyAddr(), "GET "+target+" HTTP/1.1\r\nHost: gw\r\n"+
+		"X-Ledger-Reporting-API-Key: "+secret+"\r\nX-Ledger-Workspace: acme\r\n\r\n")
+}
+
+// raw writes a request byte for byte (so tests control every header) and
+// reads one response.
+func raw(t *testing.T, addr, request string) answer {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, request); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("read response to %q: %v", strings.SplitN(request, "\r\n", 2)[0], err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+// nodeIDs returns edges[].node.<field> of a page.
+func nodeIDs(t *testing.T, body []byte, field string) ([]int64, int) {
+	t.Helper()
+	var page struct {
+		Edges []struct {
+			Node map[string]any `json:"node"`
+		} `json:"edges"`
+		PageInfo struct {
+			Count int `json:"count"`
+		} `json:"page_info"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Fatalf("not a page: %v: %s", err, body)
+	}
+	var ids []int64
+	for _, e := range page.Edges {
+		f, ok := e.Node[field].(float64)
+		if !ok {
+			t.Fatalf("node without %s: %v", field, e.Node)
+		}
+		ids = append(ids, int64(f))
+	}
+	return ids, page.PageInfo.Count
+}
+
+func (w *world) upstreamRequests() []ledgersim.RecordedRequest { return w.sim.Requests() }
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
