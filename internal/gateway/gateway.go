@@ -131,9 +131,16 @@ func (g *Gateway) buildProxy() error {
 	return err
 }
 
+// lookupTimeout bounds one registry lookup on a cache miss.
+const lookupTimeout = 500 * time.Millisecond
+
 // lookup adapts the registry to the key cache: not found is an answer,
 // anything else an outage.
 func (g *Gateway) lookup(ctx context.Context, hash [32]byte) (registry.Principal, bool, error) {
+	// A partner waits on this: an unreachable Redis must fail fast and fall
+	// back to the outage grace, not hold the request for go-redis's retries.
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
 	k, err := g.reg.KeyByHash(ctx, hash)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
