@@ -3,6 +3,58 @@
 -- inside the same atomic script that appends the entry, so it is implemented
 -- here with the LuaBitOp library Redis embeds (FIPS 180-4, section 6.2). Sums
 -- are exact in Lua's doubles (below 2^36) and bit.tobit reduces them mod 2^32.
+-- Redis embeds LuaBitOp as the global `bit`. An embedded Redis without it
+-- (the demo's in-process miniredis) gets this arithmetic stand-in, which
+-- works on unsigned 32-bit values; SHA-256 only needs the results mod 2^32.
+local bit = rawget(_G, 'bit') or (function()
+  local M, T = {}, {}
+  local function nibbles(f)
+    local t = {}
+    for x = 0, 15 do
+      t[x] = {}
+      for y = 0, 15 do
+        local r, p, a, b = 0, 1, x, y
+        for _ = 1, 4 do
+          if f(a % 2, b % 2) then r = r + p end
+          a, b, p = math.floor(a / 2), math.floor(b / 2), p * 2
+        end
+        t[x][y] = r
+      end
+    end
+    return t
+  end
+  T.band = nibbles(function(a, b) return a == 1 and b == 1 end)
+  T.bor = nibbles(function(a, b) return a == 1 or b == 1 end)
+  T.bxor = nibbles(function(a, b) return a ~= b end)
+  local function op2(t, a, b)
+    a, b = a % 4294967296, b % 4294967296
+    local r, p = 0, 1
+    for _ = 1, 8 do
+      local x, y = a % 16, b % 16
+      r = r + t[x][y] * p
+      a, b, p = (a - x) / 16, (b - y) / 16, p * 16
+    end
+    return r
+  end
+  local function fold(t)
+    return function(a, ...)
+      local r = a
+      for i = 1, select('#', ...) do r = op2(t, r, (select(i, ...))) end
+      return r % 4294967296
+    end
+  end
+  M.band, M.bor, M.bxor = fold(T.band), fold(T.bor), fold(T.bxor)
+  function M.tobit(x) return x % 4294967296 end
+  function M.bnot(x) return 4294967295 - x % 4294967296 end
+  function M.lshift(x, n) return (x % 4294967296) * 2 ^ n % 4294967296 end
+  function M.rshift(x, n) return math.floor((x % 4294967296) / 2 ^ n) end
+  function M.ror(x, n)
+    x = x % 4294967296
+    return M.rshift(x, n) + M.lshift(x, 32 - n)
+  end
+  function M.tohex(x, n) return string.format('%0' .. n .. 'x', x % 4294967296) end
+  return M
+end)()
 local bit_band, bit_bor, bit_bxor, bit_bnot = bit.band, bit.bor, bit.bxor, bit.bnot
 local bit_lshift, bit_rshift, bit_ror = bit.lshift, bit.rshift, bit.ror
 local bit_tobit, bit_tohex = bit.tobit, bit.tohex
