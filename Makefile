@@ -8,8 +8,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: demo test build bench lint deps routes clean
 
 ## demo: the simulator, embedded Redis, the gateway and a walk-through to paste
-demo:
-	$(GO) run ./cmd/reportgate demo
+demo: build
+	bin/reportgate demo
 
 ## test: install redis-server if missing, then vet and run every test with -race
 test: deps

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what `make test` needs when it is missing: redis-server from the
-# system's packages (Debian/Ubuntu, as root or through sudo). Idempotent.
+# Installs what `make test` needs when it is missing: redis-server and curl
+# from the system's packages (Debian/Ubuntu, as root or through sudo). Idempotent.
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v curl >/dev/null 2>&1 || need+=(curl) # the demo walk-through test pastes curl lines
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

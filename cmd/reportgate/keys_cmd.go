@@ -27,7 +27,7 @@ Commands:
   suspend KEY_ID | unsuspend KEY_ID         immediate, no quorum
   reveal KEY_ID                             print the key's secret once, alone on the last line
   requests [REQUEST_ID] [--status S]        list requests, or show one
-  approve|reject|abort REQUEST_ID           vote on a request, or withdraw your own
+  approve|reject|abort REQUEST_ID|KEY_ID    vote on a request (or a key's pending one), or withdraw your own
   audit [--limit N] [--cursor C]            the audit log and its chain verification
 
 Flags:
@@ -41,6 +41,7 @@ type keysOpts struct {
 	cursor, status  string
 	name            string
 	entities        []int64
+	idOnly          bool
 }
 
 // keysCommand is one `keys` subcommand: its positional arguments and the
@@ -90,6 +91,10 @@ func keysCmd(args []string, stdout, stderr io.Writer, lookupEnv func(string) (st
 	if err != nil && !errors.As(err, &broken) {
 		return err
 	}
+	if kr, ok := v.(admin.KeyAndRequest); ok && o.idOnly && err == nil {
+		fmt.Fprintln(stdout, kr.Key.ID)
+		return nil
+	}
 	if o.json {
 		b, _ := json.MarshalIndent(v, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
@@ -111,6 +116,7 @@ func keysFlags(o *keysOpts, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.status, "status", "", "requests: PENDING, APPROVED, REJECTED, ABORTED or EXPIRED")
 	fs.StringVar(&o.name, "name", "", "create, edit: the key's name")
 	fs.Int64SliceVar(&o.entities, "entities", nil, "create, edit: entity ids, comma-separated (e.g. 1,2)")
+	fs.BoolVar(&o.idOnly, "id", false, "create, edit, revoke: print only the key id (for scripts)")
 	fs.Usage = func() { fmt.Fprint(stderr, keysUsage, fs.FlagUsages()) }
 	return fs
 }
@@ -131,7 +137,11 @@ func keysCommands() map[string]keysCommand {
 	}
 	decide := func(verb string) keysCommand {
 		return keysCommand{args: 1, run: func(ctx context.Context, c *admin.Client, _ *keysOpts, _ *pflag.FlagSet, a []string) (any, func(io.Writer), error) {
-			r, err := c.Decide(ctx, a[0], verb)
+			id, err := pendingRequestOf(ctx, c, a[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			r, err := c.Decide(ctx, id, verb)
 			return r, func(w io.Writer) { printDecision(w, r) }, err
 		}}
 	}
@@ -162,6 +172,22 @@ func keysCommands() map[string]keysCommand {
 		"abort":    decide("abort"),
 		"audit":    {args: 0, run: runAudit},
 	}
+}
+
+// pendingRequestOf lets approve, reject and abort take a key id for the
+// key's one pending request (ids carry their kind: key_… or req_…).
+func pendingRequestOf(ctx context.Context, c *admin.Client, id string) (string, error) {
+	if !strings.HasPrefix(id, "key_") {
+		return id, nil
+	}
+	k, err := c.Key(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if k.PendingRequest == "" {
+		return "", fmt.Errorf("key %s has no pending request", id)
+	}
+	return k.PendingRequest, nil
 }
 
 func runCreate(ctx context.Context, c *admin.Client, o *keysOpts, _ *pflag.FlagSet, _ []string) (any, func(io.Writer), error) {

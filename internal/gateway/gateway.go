@@ -270,3 +270,6 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Live reports whether the replica currently hears key and scope changes.
+func (g *Gateway) Live() bool { return g.ready.subscribed.Load() }

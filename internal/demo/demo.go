@@ -1,0 +1,188 @@
+// Package demo runs reportgate's main job on embedded defaults — the
+// upstream simulator, an in-process Redis unless one is given, one gateway
+// replica and three admins — and prints a walk-through a newcomer can paste.
+// With Script set it plays the same walk-through itself, checking every
+// answer, so the printed steps cannot rot (make test runs it).
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"reportgate/config"
+	"reportgate/internal/gateway"
+	"reportgate/internal/ledgersim"
+	"reportgate/registry"
+)
+
+// Options configure a demo run.
+type Options struct {
+	// RedisURL is a Redis to use instead of the embedded one.
+	RedisURL string
+	// Listen, AdminListen and SimListen are the three addresses; ":0" ports
+	// are fine (the walk-through prints the real ones).
+	Listen, AdminListen, SimListen string
+	// Binary is the reportgate executable the walk-through calls.
+	Binary string
+	// Script plays the walk-through and returns; otherwise Run serves until
+	// ctx ends.
+	Script bool
+	// Out receives the walk-through (and, with Script, each step's result).
+	Out io.Writer
+	// Logger receives the gateway's logs.
+	Logger *slog.Logger
+}
+
+// Workspace is the demo's workspace name.
+const Workspace = "demo"
+
+// env is what the walk-through's steps need to know.
+type env struct {
+	gw, admin, sim string // base URLs
+	binary         string
+	tokens         map[string]string // admin name → token
+	outside        int64             // an account of entity 3
+}
+
+// Run starts everything, prints the walk-through and serves (or, with
+// Script, plays it). Everything it started is stopped before it returns.
+func Run(ctx context.Context, o Options) error {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	rdb, closeRedis, err := redisFor(o.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+
+	simCfg := ledgersim.DefaultConfig()
+	sim, err := ledgersim.New(simCfg)
+	if err != nil {
+		return err
+	}
+	simLn, err := net.Listen("tcp", o.SimListen)
+	if err != nil {
+		return fmt.Errorf("demo: simulator address %s: %w (use --sim-listen)", o.SimListen, err)
+	}
+	if err := sim.Start(simLn); err != nil {
+		return err
+	}
+	defer sim.Close()
+
+	g, err := startGateway(ctx, o, sim.URL(), rdb)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = g.Shutdown(sctx)
+	}()
+
+	e := &env{gw: "http://" + g.ProxyAddr(), admin: "http://" + g.AdminAddr(), sim: sim.URL(),
+		binary: o.Binary, tokens: map[string]string{}, outside: outsideAccount(sim.Dataset())}
+	for _, name := range []string{"alice", "bob", "carol"} {
+		_, token, err := g.Registry().CreateAdmin(ctx, name)
+		if err != nil {
+			return fmt.Errorf("demo: create admin %s: %w", name, err)
+		}
+		e.tokens[name] = token
+	}
+	if o.Script {
+		return play(ctx, o.Out, e, steps(e))
+	}
+	printWalkthrough(o.Out, e, steps(e))
+	<-ctx.Done()
+	return nil
+}
+
+// redisFor returns the given Redis, or an embedded one.
+func redisFor(url string) (redis.UniversalClient, func(), error) {
+	if url != "" {
+		t, err := config.ParseRedisURL(url)
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo: --redis-url: %w", err)
+		}
+		c := t.NewClient()
+		return c, func() { c.Close() }, nil
+	}
+	m := miniredis.NewMiniRedis()
+	if err := m.Start(); err != nil {
+		return nil, nil, fmt.Errorf("demo: embedded redis: %w", err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	return c, func() { c.Close(); m.Close() }, nil
+}
+
+func startGateway(ctx context.Context, o Options, upstream string, rdb redis.UniversalClient) (*gateway.Gateway, error) {
+	cfg := config.Default()
+	cfg.Listen, cfg.AdminListen = o.Listen, o.AdminListen
+	cfg.UpstreamURL, cfg.UpstreamAPIUser = upstream, ledgersim.DefaultAPIUser
+	cfg.RedisURL = "redis://embedded:6379/0" // not dialled: the client is given
+	cfg.Workspace = Workspace
+	cfg.LogFormat = "text"
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	g, err := gateway.New(cfg, gateway.Options{Logger: o.Logger, Redis: rdb})
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Start(ctx); err != nil {
+		_ = g.Shutdown(context.Background())
+		return nil, fmt.Errorf("%w (use --listen / --admin-listen)", err)
+	}
+	if err := waitSubscribed(ctx, g); err != nil {
+		_ = g.Shutdown(context.Background())
+		return nil, err
+	}
+	return g, nil
+}
+
+// waitSubscribed waits until the replica hears key changes, so the first
+// suspension of the walk-through is seen at once.
+func waitSubscribed(ctx context.Context, g *gateway.Gateway) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for !g.Live() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return errors.New("demo: the gateway did not subscribe to key changes")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// outsideAccount is an account of entity 3, which the demo key does not
+// cover.
+func outsideAccount(d ledgersim.Dataset) int64 {
+	for _, e := range d.Entities {
+		if e.ID == 3 && len(e.Accounts) > 0 {
+			ids := append([]int(nil), e.Accounts...)
+			sort.Ints(ids)
+			return int64(ids[0])
+		}
+	}
+	return 999999
+}
+
+// Executable returns the path of the running binary, for Options.Binary.
+func Executable() string {
+	p, err := os.Executable()
+	if err != nil {
+		return "reportgate"
+	}
+	return p
+}
+
+var _ registry.EventHandler = (*gateway.Gateway)(nil)
