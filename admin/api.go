@@ -23,7 +23,13 @@ type API struct {
 	// with another method (405) or not at all (404), in JSON like the rest.
 	paths *http.ServeMux
 	allow map[string][]string // path pattern → methods
+	// filed, when set, hears every request filed (approver notifications).
+	filed func(ctx context.Context, req registry.Request)
 }
+
+// OnRequestFiled sets f to hear every request filed; it is called after
+// the request is stored, and its failure does not fail the filing.
+func (a *API) OnRequestFiled(f func(ctx context.Context, req registry.Request)) { a.filed = f }
 
 // handler serves one authenticated route: it returns the status and the
 // body to send, or an error for statusFor.
@@ -56,6 +62,7 @@ func NewAPI(reg *registry.Registry, logger *slog.Logger) *API {
 		{"POST", "/v1/requests/{id}/abort", a.abort},
 		{"GET", "/v1/audit", a.audit},
 		{"GET", "/v1/admins", a.listAdmins},
+		{"GET", "/v1/notifications/dead", a.deadLetters},
 	}
 	for _, rt := range a.routes {
 		if a.allow[rt.path] == nil {

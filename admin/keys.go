@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 
 	"reportgate/registry"
@@ -53,6 +54,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, who registry.Adm
 		return 0, nil, err
 	}
 	k, req, err := a.reg.FileCreate(r.Context(), who.ID, body.Name, body.Entities)
+	a.notifyFiled(r.Context(), req, err)
 	return http.StatusAccepted, both(k, req), err
 }
 
@@ -75,6 +77,7 @@ func (a *API) editKey(w http.ResponseWriter, r *http.Request, who registry.Admin
 		e.Entities = *body.Entities
 	}
 	k, req, err := a.reg.FileEdit(r.Context(), who.ID, r.PathValue("id"), e)
+	a.notifyFiled(r.Context(), req, err)
 	return http.StatusAccepted, both(k, req), err
 }
 
@@ -83,6 +86,7 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who registry.Adm
 		return 0, nil, err
 	}
 	k, req, err := a.reg.FileRevoke(r.Context(), who.ID, r.PathValue("id"))
+	a.notifyFiled(r.Context(), req, err)
 	return http.StatusAccepted, both(k, req), err
 }
 
@@ -117,4 +121,18 @@ func both(k registry.Key, req registry.Request) KeyAndRequest {
 		out.Request = &v
 	}
 	return out
+}
+
+func (a *API) notifyFiled(ctx context.Context, req registry.Request, err error) {
+	if err == nil && a.filed != nil {
+		a.filed(ctx, req)
+	}
+}
+
+func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, _ registry.Admin) (int, any, error) {
+	jobs, err := a.reg.DeadLetters(r.Context(), 100)
+	if jobs == nil {
+		jobs = []registry.Job{}
+	}
+	return http.StatusOK, map[string]any{"dead_letters": jobs}, err
 }

@@ -58,6 +58,17 @@ type Config struct {
 	// RequestTTL is how long a key request stays open. Default 168h (7 days).
 	RequestTTL time.Duration
 
+	// UpstreamWebhookSecret verifies the upstream's notifications at POST
+	// /v1/ledger/webhooks. Unset: notifications are refused, and scopes
+	// follow upstream edits through ScopeMaxAge only.
+	UpstreamWebhookSecret string
+	// AllowLoopbackHTTPWebhooks lets partners register http:// webhooks on
+	// a loopback host (tests, demos). Default false: https only.
+	AllowLoopbackHTTPWebhooks bool
+	// ApproverWebhookURL receives a signed notification for every pending
+	// admin request; ApproverWebhookSecret signs it. Unset: none is sent.
+	ApproverWebhookURL, ApproverWebhookSecret string
+
 	// KeyCacheSize bounds the in-process key cache, in entries. Default 100000.
 	KeyCacheSize int
 	// NegativeCacheTTL is how long a well-formed unknown key is remembered as

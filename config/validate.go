@@ -70,6 +70,17 @@ func (c *Config) Validate() error {
 	if !headerSafe(c.UpstreamAPIKey) {
 		add("upstream-api-key", "contains control characters", "give the key alone, without a newline")
 	}
+	if !headerSafe(c.UpstreamWebhookSecret) {
+		add("upstream-webhook-secret", "contains control characters", "give the secret alone")
+	}
+	if c.ApproverWebhookURL != "" {
+		if u, err := url.Parse(c.ApproverWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("approver-webhook-url", fmt.Sprintf("%q is not an http(s) URL", c.ApproverWebhookURL), "give the URL approvers' notifications go to")
+		}
+		if len(c.ApproverWebhookSecret) < 16 {
+			add("approver-webhook-secret", "shorter than 16 bytes", "give the secret the receiver verifies signatures with")
+		}
+	}
 	positive(add, "upstream-timeout", c.UpstreamTimeout > 0, "give a duration such as 10s")
 	positive(add, "upstream-max-conns", c.UpstreamMaxConns >= 1, "give at least 1 (default 512)")
 	positive(add, "max-response-bytes", c.MaxResponseBytes >= 4096, "give at least 4096")

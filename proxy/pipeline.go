@@ -170,7 +170,7 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 		st.out = append(st.out, st.rawQuery...)
 		return nil
 	case policy.Gateway:
-		return errNotServed
+		return p.notifications(ctx, st)
 	}
 	scope, err := p.deps.Resolver.Scope(ctx, st.who.ID, st.who.Generation, st.who.Entities)
 	if err != nil {

@@ -44,6 +44,9 @@ type Options struct {
 	// DenyReferenceData refuses the global reference routes (currencies,
 	// tokens, certificate chain), which are allowed by default.
 	DenyReferenceData bool
+	// AllowLoopbackHTTPWebhooks lets partners register http:// webhooks on
+	// a loopback host (tests, the demo); otherwise only https is accepted.
+	AllowLoopbackHTTPWebhooks bool
 	// TrustedProxies may send Forwarded / X-Forwarded-*; others' are dropped.
 	TrustedProxies []netip.Prefix
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a partner connection.
@@ -67,6 +70,7 @@ type Deps struct {
 	Owners   *policy.Owners
 	Verifier *policy.Verifier
 	Lister   *policy.Lister
+	Webhooks WebhookStore
 }
 
 // Proxy is the partner-facing gateway. Safe for concurrent use; Close stops
@@ -88,7 +92,7 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 	if opts.Workspace == "" || opts.Upstream == nil || opts.APIUser == "" {
 		return nil, errors.New("proxy: Workspace, Upstream and APIUser are required")
 	}
-	if up == nil || deps.Keys == nil || deps.Router == nil || deps.Resolver == nil || deps.Owners == nil || deps.Verifier == nil || deps.Lister == nil {
+	if up == nil || deps.Keys == nil || deps.Router == nil || deps.Resolver == nil || deps.Owners == nil || deps.Verifier == nil || deps.Lister == nil || deps.Webhooks == nil {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)

@@ -99,7 +99,7 @@ type scripts struct {
 	fileCreate, fileChange, vote, abort, reveal, suspend *redis.Script
 	read, list, expireDue, adminChange                   *redis.Script
 	keyByHash, adminByToken, touch                       *redis.Script
-	scopeStore, scopeInvalidate                          *redis.Script
+	scopeStore, scopeInvalidate, claimJobs               *redis.Script
 }
 
 func loadScripts() scripts {
@@ -120,7 +120,7 @@ func loadScripts() scripts {
 		abort: op("abort"), reveal: op("reveal"), suspend: op("suspend"),
 		read: op("read"), list: op("list"), expireDue: op("expire_due"), adminChange: op("admin_change"),
 		keyByHash: alone("key_by_hash"), adminByToken: alone("admin_by_token"), touch: alone("touch"),
-		scopeStore: alone("scope_store"), scopeInvalidate: alone("scope_invalidate"),
+		scopeStore: alone("scope_store"), scopeInvalidate: alone("scope_invalidate"), claimJobs: alone("claim_jobs"),
 	}
 }
 

@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -29,6 +32,9 @@ type Options struct {
 	// Redis, when set, is used instead of a client built from
 	// Config.RedisURL (the demo's embedded Redis).
 	Redis redis.UniversalClient
+	// Notifier overrides the delivery timings (tests); zero values keep
+	// the upstream's retry policy.
+	Notifier admin.NotifierOptions
 }
 
 // Gateway is one replica: the partner proxy, the admin listener and their
@@ -43,6 +49,8 @@ type Gateway struct {
 	keys     *registry.KeyCache
 	up       *proxy.Upstream
 	resolver *policy.Resolver
+	owners   *policy.Owners
+	notifier *admin.Notifier
 	proxy    *proxy.Proxy
 	admin    *http.Server
 
@@ -82,8 +90,16 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if err := g.buildProxy(); err != nil {
 		return nil, err
 	}
+	nopts := opts.Notifier
+	nopts.Consumer, nopts.Now, nopts.Logger = cmp.Or(nopts.Consumer, consumerName()), g.now, g.log
+	g.notifier = admin.NewNotifier(g.reg, g.resolver, g.owners, nopts)
 	mux := http.NewServeMux()
-	admin.NewAPI(g.reg, g.log).Register(mux)
+	api := admin.NewAPI(g.reg, g.log)
+	if cfg.ApproverWebhookURL != "" {
+		api.OnRequestFiled(g.notifyApprovers)
+	}
+	api.Register(mux)
+	admin.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
 	g.health(mux)
 	g.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
@@ -105,8 +121,9 @@ func (g *Gateway) buildProxy() error {
 		APIUser: g.cfg.UpstreamAPIUser, APIKey: g.cfg.UpstreamAPIKey,
 		Timeout: g.cfg.UpstreamTimeout, MaxConns: g.cfg.UpstreamMaxConns,
 		MaxResponseBytes: g.cfg.MaxResponseBytes, MaxPageSize: g.cfg.MaxPageSize,
-		DenyReferenceData: !g.cfg.ReferenceData,
-		TrustedProxies:    g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
+		DenyReferenceData:         !g.cfg.ReferenceData,
+		AllowLoopbackHTTPWebhooks: g.cfg.AllowLoopbackHTTPWebhooks,
+		TrustedProxies:            g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
 	}
 	up := proxy.NewUpstream(popts)
 	g.up = up
@@ -114,6 +131,7 @@ func (g *Gateway) buildProxy() error {
 	if err != nil {
 		return err
 	}
+	g.owners = owners
 	g.resolver, err = policy.NewResolver(up, rules, policy.ResolverOptions{
 		MaxAge: g.cfg.ScopeMaxAge, Store: g.reg, Now: g.now, Logger: g.log,
 	})
@@ -126,7 +144,7 @@ func (g *Gateway) buildProxy() error {
 	}
 	g.proxy, err = proxy.New(popts, up, proxy.Deps{
 		Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
-		Verifier: policy.NewVerifier(owners), Lister: lister,
+		Verifier: policy.NewVerifier(owners), Lister: lister, Webhooks: g.reg,
 	})
 	return err
 }
@@ -168,6 +186,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.spawn(func() { g.reg.Watch(bg, g) })
 	g.spawn(func() { g.every(bg, time.Minute, g.expire) })
 	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
+	g.spawn(func() { g.notifier.Run(bg) })
 	g.spawn(func() {
 		if err := g.proxy.Serve(g.proxyLn); err != nil {
 			g.log.Error("proxy listener stopped", "err", err)
@@ -242,6 +261,30 @@ func (g *Gateway) Event(e registry.Event) {
 			g.resolver.InvalidateEntity(id)
 		}
 	}
+}
+
+// notifyApprovers queues a signed notification of a pending request to
+// the configured approver webhook, through the partner delivery queue.
+func (g *Gateway) notifyApprovers(ctx context.Context, req registry.Request) {
+	body, _ := json.Marshal(map[string]any{
+		"event_type": "KEY_REQUEST_PENDING_APPROVAL", "request_id": req.ID, "kind": req.Kind,
+		"key_id": req.KeyID, "requested_by": req.RequestedByName, "quorum": req.Quorum,
+		"expires_at": req.ExpiresAt,
+	})
+	id, err := g.reg.NewJobID()
+	if err == nil {
+		err = g.reg.QueueJobs(ctx, "", []registry.Delivery{{Secret: g.cfg.ApproverWebhookSecret, Job: registry.Job{
+			ID: id, URL: g.cfg.ApproverWebhookURL, Body: string(body), Created: g.now()}}})
+	}
+	if err != nil {
+		g.log.Warn("approver notification not queued", "request_id", req.ID, "err", err)
+	}
+}
+
+// consumerName identifies this replica in the notification consumer group.
+func consumerName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
 // ProxyAddr and AdminAddr are the listening addresses (after Start).

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"reportgate/admin"
 	"reportgate/config"
 	"reportgate/internal/gateway"
 	"reportgate/internal/ledgersim"
@@ -106,6 +107,12 @@ func (w *world) config() config.Config {
 // gateway starts one replica with cfg edited by edit, and a clock.
 func (w *world) gateway(edit func(*config.Config), clk *clock) *gateway.Gateway {
 	w.t.Helper()
+	return w.gatewayWith(edit, clk, admin.NotifierOptions{})
+}
+
+// gatewayWith is gateway with notifier timings.
+func (w *world) gatewayWith(edit func(*config.Config), clk *clock, n admin.NotifierOptions) *gateway.Gateway {
+	w.t.Helper()
 	cfg := w.config()
 	if edit != nil {
 		edit(&cfg)
@@ -113,7 +120,7 @@ func (w *world) gateway(edit func(*config.Config), clk *clock) *gateway.Gateway 
 			w.t.Fatal(err)
 		}
 	}
-	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil))}
+	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil)), Notifier: n}
 	if clk != nil {
 		opts.Now = clk.Now
 	}

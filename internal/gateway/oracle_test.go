@@ -10,7 +10,7 @@ import (
 // from the gateway's own code (DESIGN §1).
 type oracle struct {
 	entities, accounts, users, groups, whitelists, transactions map[int64]bool
-	requests                                                  map[int64]bool
+	requests                                                    map[int64]bool
 }
 
 func scopeOf(d ledgersim.Dataset, entities ...int64) oracle {

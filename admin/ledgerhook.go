@@ -1,0 +1,101 @@
+package admin
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"reportgate/internal/signature"
+	"reportgate/registry"
+)
+
+// maxWebhookBody bounds an upstream notification; the real ones are a few
+// dozen bytes.
+const maxWebhookBody = 16 << 10
+
+// Receiver takes the upstream's notifications at POST /v1/ledger/webhooks
+// (no bearer token: the signature is the authentication). A verified event
+// first invalidates the scope it may change, on every replica, then enters
+// the partner delivery queue.
+type Receiver struct {
+	reg    *registry.Registry
+	secret []byte
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// NewReceiver returns a receiver verifying with secret; an empty secret
+// disables it (every call answers 503 naming the flag).
+func NewReceiver(reg *registry.Registry, secret string, now func() time.Time, logger *slog.Logger) *Receiver {
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Receiver{reg: reg, secret: []byte(secret), now: now, log: logger}
+}
+
+// Register adds the route to mux.
+func (rc *Receiver) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/ledger/webhooks", rc.serve)
+}
+
+func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
+	if len(rc.secret) == 0 {
+		writeError(w, http.StatusServiceUnavailable, "upstream notifications are not configured: set --upstream-webhook-secret")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "notification body over 16 KiB")
+		return
+	}
+	header := r.Header.Get(signature.Header)
+	if _, err := signature.Verify(rc.secret, header, body, rc.now(), signature.DefaultMaxAge); err != nil {
+		rc.log.Warn("upstream notification refused", "reason", err.Error())
+		writeError(w, http.StatusUnauthorized, "invalid "+signature.Header+": "+strings.TrimPrefix(err.Error(), "signature: "))
+		return
+	}
+	var e registry.NotifyEvent
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(&e); err != nil || e.PayloadType == "" || e.EventType == "" || e.ID <= 0 {
+		writeError(w, http.StatusBadRequest, `a notification is {"payload_type": string, "event_type": string, "id": positive integer}`)
+		return
+	}
+	// The scope effect is applied even to a replay: invalidating is
+	// idempotent and errs on the safe side, and two identical events signed
+	// in the same second are indistinguishable from a replay.
+	if err := rc.invalidate(r, e); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the registry is unreachable; retry")
+		return
+	}
+	replay, err := rc.reg.SeenSignature(r.Context(), header, 2*signature.DefaultMaxAge)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the registry is unreachable; retry")
+		return
+	}
+	if replay {
+		writeError(w, http.StatusConflict, "this notification was already received (replay); it is not delivered again")
+		return
+	}
+	if err := rc.reg.AppendEvent(r.Context(), e); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the registry is unreachable; retry")
+		return
+	}
+	rc.log.Info("upstream notification", "event_type", e.EventType, "payload_type", e.PayloadType, "id", e.ID)
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// invalidate drops, on every replica, the scopes the event may change,
+// before the event is queued for partners (so deliveries see the new scope).
+func (rc *Receiver) invalidate(r *http.Request, e registry.NotifyEvent) error {
+	entities, all := ScopeEffect(e)
+	if !all && len(entities) == 0 {
+		return nil
+	}
+	return rc.reg.InvalidateScope(r.Context(), entities, all)
+}
