@@ -79,7 +79,10 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if replay {
-		writeError(w, http.StatusConflict, "this notification was already received (replay); it is not delivered again")
+		// Acknowledged, not acted upon again: refusing would make the
+		// upstream retry an identical event sent twice in one second, and
+		// partners gain nothing from the same {type, event, id} twice.
+		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate: already received, not delivered again"})
 		return
 	}
 	if err := rc.reg.AppendEvent(r.Context(), e); err != nil {
