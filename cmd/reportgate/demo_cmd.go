@@ -22,6 +22,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "partner-facing proxy address")
 	fs.StringVar(&o.AdminListen, "admin-listen", "127.0.0.1:9090", "admin API address")
 	fs.StringVar(&o.SimListen, "sim-listen", "127.0.0.1:5055", "upstream simulator address")
+	fs.StringVar(&o.PartnerListen, "partner-listen", "127.0.0.1:5056", "the demo partner's webhook receiver address")
 	fs.BoolVar(&o.Script, "script", false, "play the walk-through, check every answer, exit non-zero on any surprise")
 	fs.BoolVar(&verbose, "verbose", false, "print the gateway's logs (text) on stderr")
 	fs.Usage = func() {

@@ -29,9 +29,10 @@ import (
 type Options struct {
 	// RedisURL is a Redis to use instead of the embedded one.
 	RedisURL string
-	// Listen, AdminListen and SimListen are the three addresses; ":0" ports
-	// are fine (the walk-through prints the real ones).
-	Listen, AdminListen, SimListen string
+	// Listen, AdminListen, SimListen and PartnerListen are the addresses of
+	// the proxy, the admin API, the simulator and the demo partner's webhook
+	// receiver; ":0" ports are fine (the walk-through prints the real ones).
+	Listen, AdminListen, SimListen, PartnerListen string
 	// Binary is the reportgate executable the walk-through calls.
 	Binary string
 	// Script plays the walk-through and returns; otherwise Run serves until
@@ -49,10 +50,15 @@ const Workspace = "demo"
 // env is what the walk-through's steps need to know.
 type env struct {
 	gw, admin, sim string // base URLs
+	hook           string // the partner's webhook receiver
 	binary         string
 	tokens         map[string]string // admin name → token
 	outside        int64             // an account of entity 3
+	mover          int64             // an account of entity 1 that the walk-through moves
 }
+
+// upstreamSecret signs the simulator's notifications to the gateway.
+const upstreamSecret = "demo-upstream-webhook-secret"
 
 // Run starts everything, prints the walk-through and serves (or, with
 // Script, plays it). Everything it started is stopped before it returns.
@@ -84,14 +90,23 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := sim.SetWebhook("http://"+g.AdminAddr()+"/v1/ledger/webhooks", upstreamSecret); err != nil {
+		return err
+	}
+	p, err := startPartner(o.PartnerListen)
+	if err != nil {
+		return fmt.Errorf("demo: partner receiver address %s: %w (use --partner-listen)", o.PartnerListen, err)
+	}
+	defer p.close()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = g.Shutdown(sctx)
 	}()
 
-	e := &env{gw: "http://" + g.ProxyAddr(), admin: "http://" + g.AdminAddr(), sim: sim.URL(),
-		binary: o.Binary, tokens: map[string]string{}, outside: outsideAccount(sim.Dataset())}
+	d := sim.Dataset()
+	e := &env{gw: "http://" + g.ProxyAddr(), admin: "http://" + g.AdminAddr(), sim: sim.URL(), hook: p.url,
+		binary: o.Binary, tokens: map[string]string{}, outside: outsideAccount(d), mover: movableAccount(d)}
 	for _, name := range []string{"alice", "bob", "carol"} {
 		_, token, err := g.Registry().CreateAdmin(ctx, name)
 		if err != nil {
@@ -132,6 +147,8 @@ func startGateway(ctx context.Context, o Options, upstream string, rdb redis.Uni
 	cfg.RedisURL = "redis://embedded:6379/0" // not dialled: the client is given
 	cfg.Workspace = Workspace
 	cfg.LogFormat = "text"
+	cfg.UpstreamWebhookSecret = upstreamSecret
+	cfg.AllowLoopbackHTTPWebhooks = true // the demo partner listens on loopback http
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -174,6 +191,30 @@ func outsideAccount(d ledgersim.Dataset) int64 {
 		}
 	}
 	return 999999
+}
+
+// movableAccount is an account of entity 1 that moves alone (no ERC-20
+// parent or children).
+func movableAccount(d ledgersim.Dataset) int64 {
+	parents := map[int]bool{}
+	for _, a := range d.Accounts {
+		if a.Parent != nil {
+			parents[*a.Parent] = true
+		}
+	}
+	for _, e := range d.Entities {
+		if e.ID != 1 {
+			continue
+		}
+		for _, id := range e.Accounts {
+			for _, a := range d.Accounts {
+				if a.ID == id && a.Parent == nil && !parents[id] {
+					return int64(id)
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // Executable returns the path of the running binary, for Options.Binary.

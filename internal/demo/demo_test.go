@@ -26,7 +26,7 @@ func TestWalkthroughScript(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	err := Run(ctx, Options{Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", SimListen: "127.0.0.1:0",
+	err := Run(ctx, Options{Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", SimListen: "127.0.0.1:0", PartnerListen: "127.0.0.1:0",
 		Binary: bin, Script: true, Out: &out})
 	t.Log(out.String())
 	if err != nil {
