@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // RedisTarget is a parsed --redis-url: exactly one of its fields is set.
@@ -56,14 +57,23 @@ func ParseRedisURL(raw string) (RedisTarget, error) {
 }
 
 // NewClient returns a client for the target. go-redis connects lazily, so
-// this touches no network.
+// this touches no network. Maintenance notifications (a Redis Enterprise
+// handshake that other servers refuse with an error on every connection)
+// are off unless the URL asks for them.
 func (t RedisTarget) NewClient() redis.UniversalClient {
+	off := &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	switch {
 	case t.Failover != nil:
 		return redis.NewFailoverClient(t.Failover)
 	case t.Cluster != nil:
+		if t.Cluster.MaintNotificationsConfig == nil {
+			t.Cluster.MaintNotificationsConfig = off
+		}
 		return redis.NewClusterClient(t.Cluster)
 	default:
+		if t.Single.MaintNotificationsConfig == nil {
+			t.Single.MaintNotificationsConfig = off
+		}
 		return redis.NewClient(t.Single)
 	}
 }

@@ -7,17 +7,17 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// accessLog writes one line per request (step 8): the key id (never the
-// key), the route template (never the raw path, which may carry ids of
-// other scopes' objects), status, decision and latencies.
-func (p *Proxy) accessLog(ctx *fasthttp.RequestCtx, st *state) {
+// record counts the request and writes its access-log line (step 8): the
+// key id (never the key), the route template (never the raw path, which
+// may carry ids of other scopes' objects), status, decision and latencies.
+func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
+	route := p.route(st)
+	status := ctx.Response.StatusCode()
+	p.stats.inc(StatKey{Route: route, Method: p.method(ctx), Decision: st.decision, Status: status})
 	if p.opts.DisableAccessLog {
 		return
 	}
-	route, keyID := "unmatched", ""
-	if st.ep != nil {
-		route = st.ep.Template
-	}
+	keyID := ""
 	if st.who != nil {
 		keyID = st.who.ID
 	}
@@ -25,9 +25,35 @@ func (p *Proxy) accessLog(ctx *fasthttp.RequestCtx, st *state) {
 		slog.String("key_id", keyID),
 		slog.String("method", string(ctx.Method())),
 		slog.String("route", route),
-		slog.Int("status", ctx.Response.StatusCode()),
+		slog.Int("status", status),
 		slog.String("decision", st.decision),
 		slog.Int64("duration_us", p.opts.Now().Sub(st.start).Microseconds()),
 		slog.Int64("upstream_us", st.upStart.Microseconds()),
 	)
+}
+
+func (p *Proxy) route(st *state) string {
+	if st.ep == nil {
+		return "unmatched"
+	}
+	return st.ep.Template
+}
+
+// method bounds the method label: the table's methods, else "OTHER".
+func (p *Proxy) method(ctx *fasthttp.RequestCtx) string {
+	switch m := ctx.Method(); string(m) {
+	case "GET":
+		return "GET"
+	case "PUT":
+		return "PUT"
+	case "POST":
+		return "POST"
+	case "DELETE":
+		return "DELETE"
+	case "PATCH":
+		return "PATCH"
+	case "HEAD":
+		return "HEAD"
+	}
+	return "OTHER"
 }

@@ -18,6 +18,8 @@ import (
 // state is one request's working memory, pooled so that a cache hit
 // allocates nothing. Nothing in it outlives the handler.
 type state struct {
+	// ctx carries the current step's span when tracing; else the request.
+	ctx      context.Context
 	start    time.Time
 	upStart  time.Duration // time spent upstream
 	ep       *policy.Endpoint
@@ -39,7 +41,7 @@ type state struct {
 }
 
 func (s *state) reset(now time.Time) {
-	s.start, s.upStart = now, 0
+	s.ctx, s.start, s.upStart = nil, now, 0
 	s.ep, s.rule, s.qs, s.paramIdx = nil, nil, nil, -1
 	s.rawPath, s.rawQuery, s.who, s.scope = nil, nil, nil, nil
 	s.out, s.uri = s.out[:0], s.uri[:0]
@@ -50,29 +52,41 @@ func (s *state) reset(now time.Time) {
 func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	st := p.states.Get().(*state)
 	st.reset(p.opts.Now())
-	err := p.pipeline(ctx, st)
+	root, end := p.tel.span(ctx, "reportgate.request")
+	err := p.pipeline(ctx, root, st)
 	if err != nil {
 		p.fail(ctx, st, err)
 	}
-	p.accessLog(ctx, st)
+	p.record(ctx, st)
+	if p.tel.tracer != nil {
+		annotate(root, p.route(st), st.decision, ctx.Response.StatusCode())
+	}
+	end(err)
 	p.states.Put(st)
 }
 
-func (p *Proxy) pipeline(ctx *fasthttp.RequestCtx, st *state) error {
-	if err := p.reject(ctx, st); err != nil {
-		return err
+// steps are the pipeline of DESIGN §3 in order (step 3, rate limiting, sits
+// between authenticate and authorize); the access log (step 8) follows.
+var steps = [...]struct {
+	name string
+	run  func(*Proxy, *fasthttp.RequestCtx, *state) error
+}{
+	{"reject", (*Proxy).reject}, {"authenticate", (*Proxy).authenticate}, {"authorize", (*Proxy).authorize},
+	{"rewrite", (*Proxy).rewrite}, {"forward", (*Proxy).forward}, {"verify", (*Proxy).verify},
+}
+
+// pipeline runs the steps in order, each in its own span when tracing.
+func (p *Proxy) pipeline(ctx *fasthttp.RequestCtx, root context.Context, st *state) error {
+	for _, s := range steps {
+		var end func(error)
+		st.ctx, end = p.tel.span(root, s.name)
+		err := s.run(p, ctx, st)
+		end(err)
+		if err != nil || st.answered {
+			return err
+		}
 	}
-	if err := p.authenticate(ctx, st); err != nil {
-		return err
-	}
-	if err := p.authorize(ctx, st); err != nil || st.answered {
-		return err
-	}
-	p.rewrite(ctx, st)
-	if err := p.forward(ctx, st); err != nil {
-		return err
-	}
-	return p.verify(ctx, st)
+	return nil
 }
 
 // reject refuses the ambiguous before anything else (step 1): an absolute
@@ -148,7 +162,7 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	case string(st.hdr.workspace) != p.opts.Workspace:
 		return errWorkspace
 	}
-	who, err := p.deps.Keys.Authenticate(ctx, st.hdr.key)
+	who, err := p.deps.Keys.Authenticate(st.ctx, st.hdr.key)
 	if err != nil {
 		return err
 	}
@@ -172,7 +186,7 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 	case policy.Gateway:
 		return p.notifications(ctx, st)
 	}
-	scope, err := p.deps.Resolver.Scope(ctx, st.who.ID, st.who.Generation, st.who.Entities)
+	scope, err := p.deps.Resolver.Scope(st.ctx, st.who.ID, st.who.Generation, st.who.Entities)
 	if err != nil {
 		p.opts.Logger.Warn("scope unresolved", "key_id", st.who.ID, "err", err)
 		return errScopeFailed
@@ -188,7 +202,7 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 			return notFound(st.ep.Template)
 		}
 	case policy.Owner:
-		if err := p.checkOwner(ctx, st); err != nil {
+		if err := p.checkOwner(st.ctx, st); err != nil {
 			return err
 		}
 	}
@@ -264,7 +278,7 @@ func (p *Proxy) scopedList(ctx *fasthttp.RequestCtx, st *state) error {
 			st.out = appendPair(st.out, pair.Key, pair.Value)
 		}
 	}
-	body, err := p.deps.Lister.Page(ctx, policy.ListRequest{
+	body, err := p.deps.Lister.Page(st.ctx, policy.ListRequest{
 		Path: st.ep.Template, KeyID: st.who.ID, KeyGen: st.who.Generation,
 		Filters: st.out, Page: page, Size: size, Check: st.rule.Verify, Scope: st.scope,
 	})
@@ -297,7 +311,7 @@ func (p *Proxy) emptyPage(ctx *fasthttp.RequestCtx, st *state) error {
 
 // rewrite strips, then adds (step 5): every header the scan marked goes,
 // then the operator credentials and the target with the checked query.
-func (p *Proxy) rewrite(ctx *fasthttp.RequestCtx, st *state) {
+func (p *Proxy) rewrite(ctx *fasthttp.RequestCtx, st *state) error {
 	h := &ctx.Request.Header
 	applyDeletes(h, &st.hdr)
 	p.up.credentials(h)
@@ -310,6 +324,7 @@ func (p *Proxy) rewrite(ctx *fasthttp.RequestCtx, st *state) {
 	if p.up.tls {
 		ctx.Request.URI().SetSchemeBytes(schemeHTTPS)
 	}
+	return nil
 }
 
 var schemeHTTPS = []byte("https")
@@ -319,6 +334,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 	t := time.Now()
 	err := p.up.do(&ctx.Request, &ctx.Response)
 	st.upStart = time.Since(t)
+	p.tel.observeUpstream(st.upStart)
 	if err != nil {
 		p.opts.Logger.Warn("upstream failed", "route", st.ep.Template, "err", err)
 		return err

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"reportgate/policy"
 	"reportgate/registry"
@@ -60,6 +62,11 @@ type Options struct {
 	DisableAccessLog bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Meter records the upstream latency histogram; nil records nothing.
+	Meter metric.Meter
+	// Tracer, when set, traces every request with a span per pipeline step
+	// and per upstream call. Nil traces nothing and costs nothing.
+	Tracer trace.Tracer
 }
 
 // Deps are the collaborators of a Proxy.
@@ -81,6 +88,8 @@ type Proxy struct {
 	up     *Upstream
 	server *fasthttp.Server
 	states sync.Pool
+	stats  *Stats
+	tel    telemetry
 
 	mu sync.Mutex
 	ln net.Listener
@@ -96,7 +105,10 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)
-	p := &Proxy{opts: opts, deps: deps, up: up}
+	p := &Proxy{opts: opts, deps: deps, up: up, stats: newStats()}
+	if err := p.tel.init(opts.Meter, opts.Tracer); err != nil {
+		return nil, err
+	}
 	p.states.New = func() any { return new(state) }
 	p.server = &fasthttp.Server{
 		Handler:                       p.serve,
@@ -153,6 +165,9 @@ func (p *Proxy) Serve(ln net.Listener) error {
 	p.mu.Unlock()
 	return p.server.Serve(ln)
 }
+
+// Stats returns the request counters (for metrics export).
+func (p *Proxy) Stats() *Stats { return p.stats }
 
 // Shutdown stops accepting, waits for in-flight requests until ctx ends,
 // then closes every connection.

@@ -91,7 +91,7 @@ type KeyCache struct {
 
 	flushed atomic.Int64 // unix nanos of the last TakeUsed
 
-	hits, misses, negHits atomic.Uint64
+	hits, misses, negHits, evictions atomic.Uint64
 }
 
 // NewKeyCache returns a cache reading through lookup.
@@ -204,7 +204,9 @@ func (c *KeyCache) fetch(ctx context.Context, hash [32]byte) (*cached, error) {
 		e := &cached{p: p}
 		if !raced {
 			c.neg.Remove(hash)
-			c.keys.Add(hash, e)
+			if c.keys.Add(hash, e) {
+				c.evictions.Add(1)
+			}
 		}
 		return e, nil
 	}
@@ -272,11 +274,12 @@ func (c *KeyCache) Subscribed() bool { return c.subscribed.Load() }
 
 // CacheStats are counters since start.
 type CacheStats struct {
-	Hits, Misses, NegativeHits uint64
-	Entries                    int
+	Hits, Misses, NegativeHits, Evictions uint64
+	Entries                               int
 }
 
 // Stats returns the counters.
 func (c *KeyCache) Stats() CacheStats {
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), NegativeHits: c.negHits.Load(), Entries: c.keys.Len()}
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), NegativeHits: c.negHits.Load(),
+		Evictions: c.evictions.Load(), Entries: c.keys.Len()}
 }

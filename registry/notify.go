@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -146,12 +147,18 @@ type StreamEvent struct {
 // consumer took and left unacknowledged for longer than stale (it died),
 // then new ones, waiting at most block for them.
 func (r *Registry) ReadEvents(ctx context.Context, consumer string, n int, stale, block time.Duration) ([]StreamEvent, error) {
-	err := r.client.XGroupCreateMkStream(ctx, r.eventsKey(), fanoutGroup, "0").Err()
-	if err != nil && !isBusyGroup(err) {
-		return nil, classify(err, "event group")
+	if !r.groupReady.Load() {
+		err := r.client.XGroupCreateMkStream(ctx, r.eventsKey(), fanoutGroup, "0").Err()
+		if err != nil && !isRedisError(err, "BUSYGROUP") {
+			return nil, classify(err, "event group")
+		}
+		r.groupReady.Store(true)
 	}
 	msgs, _, err := r.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: r.eventsKey(), Group: fanoutGroup,
 		Consumer: consumer, MinIdle: stale, Start: "0-0", Count: int64(n)}).Result()
+	if isRedisError(err, "NOGROUP") { // Redis lost its data: recreate the group
+		r.groupReady.Store(false)
+	}
 	if err != nil {
 		return nil, classify(err, "claim events")
 	}
@@ -180,9 +187,9 @@ func (r *Registry) ReadEvents(ctx context.Context, consumer string, n int, stale
 	return out, nil
 }
 
-func isBusyGroup(err error) bool {
+func isRedisError(err error, code string) bool {
 	var re redis.Error
-	return errors.As(err, &re) && len(re.Error()) >= 9 && re.Error()[:9] == "BUSYGROUP"
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), code)
 }
 
 // QueueJobs stores deliveries due now and acknowledges the event they came

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,6 +38,8 @@ type Registry struct {
 	now       func() time.Time
 	log       *slog.Logger
 	scripts   scripts
+	// groupReady is set once the notification consumer group exists.
+	groupReady atomic.Bool
 }
 
 // New returns a Registry for workspace on client. It does not touch the

@@ -49,7 +49,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logger := newLogger(cfg, stderr)
-	g, err := gateway.New(cfg, gateway.Options{Logger: logger})
+	g, err := gateway.New(cfg, gateway.Options{Logger: logger, Version: version})
 	if err != nil {
 		return err
 	}

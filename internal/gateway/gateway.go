@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,6 +19,7 @@ import (
 	"reportgate/admin"
 	"reportgate/config"
 	"reportgate/internal/spec"
+	"reportgate/internal/telemetry"
 	"reportgate/policy"
 	"reportgate/proxy"
 	"reportgate/registry"
@@ -35,6 +37,8 @@ type Options struct {
 	// Notifier overrides the delivery timings (tests); zero values keep
 	// the upstream's retry policy.
 	Notifier admin.NotifierOptions
+	// Version is reported in telemetry resources.
+	Version string
 }
 
 // Gateway is one replica: the partner proxy, the admin listener and their
@@ -53,6 +57,9 @@ type Gateway struct {
 	notifier *admin.Notifier
 	proxy    *proxy.Proxy
 	admin    *http.Server
+
+	tel         *telemetry.Telemetry
+	redisErrors atomic.Int64
 
 	proxyLn, adminLn net.Listener
 	cancel           context.CancelFunc
@@ -73,7 +80,11 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if g.rdb == nil {
 		g.rdb, g.ownRedis = cfg.Redis.NewClient(), true
 	}
+	g.rdb.AddHook(errorCounter{&g.redisErrors})
 	var err error
+	if g.tel, err = telemetry.New(context.Background(), "reportgate", opts.Version); err != nil {
+		return nil, err
+	}
 	g.reg, err = registry.New(g.rdb, cfg.Workspace, registry.Options{
 		Quorum: cfg.Quorum, RequestTTL: cfg.RequestTTL, Now: g.now, Logger: g.log,
 	})
@@ -101,6 +112,10 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	api.Register(mux)
 	admin.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
 	g.health(mux)
+	mux.Handle("GET /metrics", g.tel.Metrics)
+	if err := g.registerMetrics(g.tel.Meter); err != nil {
+		return nil, err
+	}
 	g.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	return g, nil
@@ -124,6 +139,7 @@ func (g *Gateway) buildProxy() error {
 		DenyReferenceData:         !g.cfg.ReferenceData,
 		AllowLoopbackHTTPWebhooks: g.cfg.AllowLoopbackHTTPWebhooks,
 		TrustedProxies:            g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
+		Meter: g.tel.Meter, Tracer: g.tel.Tracer,
 	}
 	up := proxy.NewUpstream(popts)
 	g.up = up
@@ -308,6 +324,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.cancel()
 	}
 	g.wg.Wait()
+	errs = append(errs, g.tel.Close(ctx))
 	if g.ownRedis {
 		errs = append(errs, g.rdb.Close())
 	}
