@@ -27,6 +27,7 @@ Usage:
   reportgate demo [flags]       run the simulator, embedded Redis and the gateway, print a walk-through
   reportgate admin <command>    create, list and disable admins directly in Redis (reportgate admin help)
   reportgate keys <command>     manage reporting keys through the admin API (reportgate keys help)
+  reportgate health [--url U]   probe /healthz or /readyz (container health checks)
   reportgate version            print version, commit and Go version
 `
 
@@ -47,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(args[1:], stdout, stderr)
 	case "demo":
 		err = demoCmd(args[1:], stdout, stderr)
+	case "health":
+		err = healthCmd(args[1:], stdout, stderr)
 	case "admin":
 		err = adminCmd(args[1:], stdout, stderr)
 	case "keys":

@@ -1,11 +1,15 @@
 package gateway_test
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"reportgate/config"
 	"reportgate/internal/ledgersim"
 	"reportgate/registry"
 )
@@ -47,5 +51,71 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 	if strings.Contains(text, k.ID) || strings.Contains(text, secret) || strings.Contains(text, "999999") {
 		t.Errorf("/metrics carries a key id, a secret or a raw path")
+	}
+}
+
+// TestNoSecretInLogs runs a full story (admins, a key revealed, partner
+// reads, a partner webhook, upstream notifications and deliveries, a
+// suspension) with every secret configured, and scans every log line.
+func TestNoSecretInLogs(t *testing.T) {
+	w := newWorld(t, ledgersim.DefaultConfig())
+	const apiKey = "operator-api-key-0123456789"
+	g := w.gatewayWith(func(c *config.Config) {
+		webhookConfig(c)
+		c.UpstreamAPIKey = apiKey
+		c.LogLevel = "debug"
+	}, nil, fastNotifier)
+	w.withWebhooks(g)
+	k, secret := w.key(1)
+	r := newReceiver(t, "partner-one-secret-123")
+	must(t, setWebhook(t, g, secret, r.srv.URL, r.secret).errIf(200))
+	get(t, g, secret, "/accounts")
+	get(t, g, secret, "/users")
+	get(t, g, secret+"x", "/accounts")
+	_, err := w.sim.AddTransaction(ledgersim.NewTransaction{AccountID: entityAccount(t, w.sim.Dataset(), 1), Type: "RECEIVE"})
+	must(t, err)
+	r.waitCount(1)
+	_, err = w.reg.Suspend(t.Context(), w.admins[1].ID, k.ID)
+	must(t, err)
+	get(t, g, secret, "/accounts")
+	logs := w.logs.String()
+	if !strings.Contains(logs, k.ID) {
+		t.Fatalf("the logs do not even name the key id; is logging on?")
+	}
+	for name, s := range map[string]string{
+		"reporting key": secret, "key body": secret[4:20], "partner webhook secret": r.secret,
+		"upstream webhook secret": upstreamSecret, "operator API key": apiKey,
+	} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the logs contain the %s", name)
+		}
+	}
+}
+
+// TestGracefulShutdownFinishesInFlight: SIGTERM's path (Shutdown) stops
+// accepting but lets a request already at the upstream finish.
+func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	w := newWorld(t, ledgersim.DefaultConfig())
+	g := w.gateway(nil, nil)
+	_, secret := w.key(1)
+	get(t, g, secret, "/accounts") // resolve the scope first
+	must(t, w.sim.SetFaults(ledgersim.Faults{Latency: 500 * time.Millisecond}))
+	w.sim.ResetRequests()
+	done := make(chan answer, 1)
+	go func() { done <- get(t, g, secret, "/transactions?page_size=1") }()
+	for deadline := time.Now().Add(5 * time.Second); len(w.sim.Requests()) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the upstream")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	must(t, g.Shutdown(ctx))
+	if a := <-done; a.status != http.StatusOK {
+		t.Errorf("in-flight request: %d %s, want 200", a.status, a.body)
+	}
+	if _, err := net.DialTimeout("tcp", g.ProxyAddr(), time.Second); err == nil {
+		t.Errorf("the proxy still accepts connections after shutdown")
 	}
 }
