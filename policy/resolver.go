@@ -44,14 +44,13 @@ type ResolverOptions struct {
 // process, shared through the store, and read from the upstream. Safe for
 // concurrent use.
 type Resolver struct {
-	up     Upstream
-	opts   ResolverOptions
-	rules  []Rule
-	snaps  *lru.Cache[int64, *cachedSnapshot]
-	keys   *lru.Cache[string, *keyScope]
-	group  singleflight.Group
-	epoch  atomic.Uint64 // bumped by every invalidation
-	closed atomic.Bool
+	up    Upstream
+	opts  ResolverOptions
+	rules []Rule
+	snaps *lru.Cache[int64, *cachedSnapshot]
+	keys  *lru.Cache[string, *keyScope]
+	group singleflight.Group
+	epoch atomic.Uint64 // bumped by every invalidation
 }
 
 type cachedSnapshot struct {

@@ -74,7 +74,6 @@ var (
 	errTimeout      = newError(504, "upstream_timeout", "the upstream did not answer in time")
 	errTooLarge     = newError(502, "upstream_too_large", "the upstream response exceeds the gateway's size limit")
 	errScopeFailed  = newError(502, "scope_unresolved", "the key's scope could not be resolved from the upstream")
-	errPageTooLarge = newError(400, "page_size", "page_size exceeds the gateway's maximum")
 )
 
 // notFound is the answer for an object that is missing or out of scope: one

@@ -56,7 +56,7 @@ func steps(e *env) []step {
 			cmd: partner("/transactions?page_size=2"), check: jsonPage(1)},
 		{title: "... and the users in their governance (a list the gateway builds itself)",
 			cmd: partner("/users?page_size=2"), check: jsonPage(1)},
-		{title: fmt.Sprintf("an account of entity 3 answers 404, like a missing one: existence does not leak"),
+		{title: "an account of entity 3 answers 404, like a missing one: existence does not leak",
 			cmd: status(fmt.Sprintf("/accounts/%d", e.outside)), check: contains("404")},
 		{title: "the partner registers its webhook with its key (served by the gateway, never forwarded upstream)",
 			cmd:   fmt.Sprintf(`curl -s -X PUT -H "X-Ledger-Reporting-API-Key: $SECRET" -H "X-Ledger-Workspace: %s" -d '{"all":{"webhook":{"url":"%s/hook","secret":"%s"}}}' "$GW/notifications/configuration"; echo`, Workspace, e.hook, partnerSecret),

@@ -291,13 +291,14 @@ func TestPartnersReceiveExactlyTheirEvents(t *testing.T) {
 	must(t, err)
 	tx3, err := w.sim.AddTransaction(ledgersim.NewTransaction{AccountID: entityAccount(t, d, 3), Type: "RECEIVE"})
 	must(t, err)
-	got1, got3 := r1.waitCount(1), r3.waitCount(1)
+	r1.waitCount(1)
+	r3.waitCount(1)
 	// Leave time for a wrong delivery to show up before asserting exactly one.
 	time.Sleep(200 * time.Millisecond)
-	if got1 = r1.events(); len(got1) != 1 || got1[0]["id"] != float64(tx1.ID) || got1[0]["event_type"] != "NEW_TRANSACTION_HAS_BEEN_RECEIVED" {
+	if got1 := r1.events(); len(got1) != 1 || got1[0]["id"] != float64(tx1.ID) || got1[0]["event_type"] != "NEW_TRANSACTION_HAS_BEEN_RECEIVED" {
 		t.Errorf("partner 1 got %v, want only transaction %d", got1, tx1.ID)
 	}
-	if got3 = r3.events(); len(got3) != 1 || got3[0]["id"] != float64(tx3.ID) {
+	if got3 := r3.events(); len(got3) != 1 || got3[0]["id"] != float64(tx3.ID) {
 		t.Errorf("partner 3 got %v, want only transaction %d", got3, tx3.ID)
 	}
 }
