@@ -1,5 +1,6 @@
 // Package demo runs reportgate's main job on embedded defaults — the
-// upstream simulator, an in-process Redis unless one is given, one gateway
+// upstream simulator, a Redis of its own unless one is given (the installed
+// redis-server on a free port, else an in-process miniredis), one gateway
 // replica and three admins — and prints a walk-through a newcomer can paste.
 // With Script set it plays the same walk-through itself, checking every
 // answer, so the printed steps cannot rot (make test runs it).
@@ -13,6 +14,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
+	"strconv"
 	"sort"
 	"time"
 
@@ -122,7 +125,8 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-// redisFor returns the given Redis, or an embedded one.
+// redisFor returns the given Redis, else a redis-server the demo starts
+// when one is installed, else an in-process one (miniredis).
 func redisFor(url string) (redis.UniversalClient, func(), error) {
 	if url != "" {
 		t, err := config.ParseRedisURL(url)
@@ -132,12 +136,49 @@ func redisFor(url string) (redis.UniversalClient, func(), error) {
 		c := t.NewClient()
 		return c, func() { c.Close() }, nil
 	}
+	if c, stop, err := startRedisServer(); err == nil {
+		return c, stop, nil
+	}
 	m := miniredis.NewMiniRedis()
 	if err := m.Start(); err != nil {
 		return nil, nil, fmt.Errorf("demo: embedded redis: %w", err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	// miniredis runs Lua without LuaBitOp, so the audit chain's SHA-256 is
+	// computed arithmetically: slow. A long read timeout, and no retry of a
+	// script that timed out but ran.
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), ReadTimeout: 30 * time.Second, MaxRetries: -1})
 	return c, func() { c.Close(); m.Close() }, nil
+}
+
+// startRedisServer runs the installed redis-server on a free loopback port,
+// without persistence, for the demo's lifetime.
+func startRedisServer() (redis.UniversalClient, func(), error) {
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--logfile", "")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
+	for deadline := time.Now().Add(5 * time.Second); c.Ping(context.Background()).Err() != nil; {
+		if time.Now().After(deadline) {
+			c.Close()
+			stop()
+			return nil, nil, errors.New("demo: redis-server did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return c, func() { c.Close(); stop() }, nil
 }
 
 func startGateway(ctx context.Context, o Options, upstream string, rdb redis.UniversalClient) (*gateway.Gateway, error) {
