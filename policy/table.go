@@ -98,6 +98,9 @@ type Rule struct {
 	Filter string
 	// FilterSet is the scope set whose ids fill Filter.
 	FilterSet Set
+	// Bounds are the other query parameters naming scope-bearing ids (see
+	// Bound).
+	Bounds []Bound
 	// Owner is the object an Owner rule resolves.
 	Owner OwnerKind
 	// Verify is how the 200 body is checked.
@@ -116,6 +119,11 @@ func path(p, param string, set Set, verify Check) Rule {
 
 func owner(p, param string, kind OwnerKind, verify Check) Rule {
 	return Rule{Method: "GET", Path: p, Strategy: Owner, Param: param, Owner: kind, Verify: verify}
+}
+
+// scopedList: the nodes to keep are those Verify accepts.
+func scopedList(p string, verify Check, bounds ...Bound) Rule {
+	return Rule{Method: "GET", Path: p, Strategy: ScopedList, Set: verify.Set, Verify: verify, Bounds: bounds}
 }
 
 func deny(method, p, reason string) Rule {
@@ -214,10 +222,10 @@ func Table() []Rule {
 		path("/entities/{entity_id}/users", "entity_id", Entities, wrapped("users", "id", Users)),
 
 		// Governance of the key's accounts.
-		{Method: "GET", Path: "/groups", Strategy: ScopedList, Set: Groups, Verify: nodes("id", Groups)},
+		scopedList("/groups", nodes("id", Groups), Bound{"members", Users}, Bound{"id", Groups}),
 		path("/groups/{group_id}", "group_id", Groups, object("id", Groups)),
 		path("/groups/{group_id}/history", "group_id", Groups, none),
-		{Method: "GET", Path: "/users", Strategy: ScopedList, Set: Users, Verify: nodes("id", Users)},
+		scopedList("/users", nodes("id", Users), Bound{"account", Accounts}, Bound{"group", Groups}, Bound{"id", Users}),
 		path("/users/{user_id}", "user_id", Users, object("id", Users)),
 		path("/users/{user_id}/history", "user_id", Users, none),
 		inject("GET", "/whitelists", "account", Accounts, nodes("id", Whitelists)),
@@ -225,7 +233,7 @@ func Table() []Rule {
 		path("/whitelists/{whitelist_id}/history", "whitelist_id", Whitelists, none),
 
 		// Requests targeting the key's accounts, users and transactions.
-		{Method: "GET", Path: "/requests", Strategy: ScopedList, Verify: Check{Shape: NodesTarget}},
+		scopedList("/requests", Check{Shape: NodesTarget}),
 		deny("POST", "/requests", readOnly),
 		owner("/requests/{request_id}", "request_id", RequestOwner, Check{Shape: ObjectTarget}),
 		deny("POST", "/requests/{request_id}/approve", approvals),
