@@ -70,6 +70,8 @@ func TestListFilters(t *testing.T) {
 		{"id out of scope", "/users", "id=102", "", 1, DefaultPageSize, true},
 		{"members intersected", "/groups", "members=100&members=555", "members=100", 1, DefaultPageSize, false},
 		{"members none in scope", "/groups", "members=555", "", 1, DefaultPageSize, true},
+		{"entity account kept", "/entities", "account=10&name=x", "account=10&name=x", 1, DefaultPageSize, false},
+		{"entity id out of scope", "/entities", "id=3", "", 1, DefaultPageSize, true},
 		{"requests unbounded", "/requests", "target_id=99&target_type=ACCOUNT", "target_id=99&target_type=ACCOUNT", 1, DefaultPageSize, false},
 	}
 	for _, tt := range tests {

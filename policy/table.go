@@ -215,8 +215,10 @@ func Table() []Rule {
 		owner("/transactions/{transaction_id}/labels", "transaction_id", TransactionOwner, none),
 		deny("POST", "/transactions/{transaction_id}/reject", readOnly),
 
-		// The key's entities.
-		inject("GET", "/entities", "account", Accounts, nodes("id", Entities)),
+		// The key's entities. Listed by the gateway rather than injected: no
+		// filter names entities, and the account filter missed an entity
+		// without accounts, which the key may still read.
+		scopedList("/entities", nodes("id", Entities), Bound{"account", Accounts}, Bound{"id", Entities}),
 		path("/entities/{entity_id}", "entity_id", Entities, object("id", Entities)),
 		path("/entities/{entity_id}/history", "entity_id", Entities, none),
 		path("/entities/{entity_id}/users", "entity_id", Entities, wrapped("users", "id", Users)),

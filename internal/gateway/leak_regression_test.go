@@ -89,3 +89,39 @@ func TestScopedListFiltersStayInScope(t *testing.T) {
 		}
 	}
 }
+
+// Regression: /entities injected the key's accounts as its filter, so an
+// entity of the key without accounts (emptied, or new) was missing from the
+// list while GET /entities/{id} served it: an in-scope object not
+// reachable by paging, and a count one short.
+func TestEntityWithoutAccountsIsListed(t *testing.T) {
+	w := newWorld(t, ledgersim.DefaultConfig())
+	g := w.gateway(nil, nil)
+	d := w.sim.Dataset()
+	for _, e := range d.Entities {
+		if e.ID != 5 {
+			continue
+		}
+		for _, id := range e.Accounts {
+			for _, a := range d.Accounts {
+				if a.ID == id && a.Parent == nil {
+					if _, err := w.sim.MoveAccount(id, 4); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	_, secret := w.key(1, 5)
+	if a := get(t, g, secret, "/entities/5"); a.status != http.StatusOK {
+		t.Fatalf("/entities/5: %d %s, want 200 (the key is bound to it)", a.status, a.body)
+	}
+	a := get(t, g, secret, "/entities")
+	if a.status != http.StatusOK {
+		t.Fatalf("/entities: %d %s", a.status, a.body)
+	}
+	ids, count := nodeIDs(t, a.body, "id")
+	if sprintf("%v", ids) != "[5 1]" || count != 2 {
+		t.Errorf("/entities = %v (count %d), want [5 1] (count 2), newest first", ids, count)
+	}
+}
