@@ -27,6 +27,7 @@ type paramSpec struct {
 	array bool
 	enum  []string
 	min   int64
+	pin   *Pin // the one value allowed, when pinned
 }
 
 // QuerySpec is the compiled query parameters of one operation, with the
@@ -81,6 +82,14 @@ func compileQuery(rule *Rule, sr spec.Route) (*QuerySpec, error) {
 			return nil, fmt.Errorf("policy: %s %s injects %q, not an integer array parameter of the spec", rule.Method, rule.Path, rule.Filter)
 		}
 		qs.filter, qs.filterName, qs.filterSet = i, rule.Filter, rule.FilterSet
+	}
+	for i := range rule.Pins {
+		pin := &rule.Pins[i]
+		j, ok := qs.index[pin.Param]
+		if !ok {
+			return nil, fmt.Errorf("policy: %s %s pins %q, not a parameter of the spec", rule.Method, rule.Path, pin.Param)
+		}
+		qs.params[j].pin = pin
 	}
 	for _, b := range rule.Bounds {
 		i, ok := qs.index[b.Param]
@@ -201,6 +210,9 @@ func (qs *QuerySpec) parsePair(kv []byte, q *Query, seen *uint64) error {
 	n, err := checkValue(p, val)
 	if err != nil {
 		return err
+	}
+	if p.pin != nil && string(val) != p.pin.Value {
+		return &QueryError{Param: p.name, Detail: p.pin.Reason}
 	}
 	q.pairs[q.n] = Pair{Key: key, Value: val, param: idx, Int: n}
 	q.n++

@@ -213,7 +213,10 @@ func (l *Lister) scan(ctx context.Context, r ListRequest) ([][]byte, error) {
 			return nil, ErrMalformedBody
 		}
 		for _, e := range edges {
-			node := e.Get("node")
+			node, err := field(e, "node")
+			if err != nil {
+				return nil, err
+			}
 			ok, err := l.inScope(ctx, node, r)
 			if err != nil {
 				return nil, err
@@ -228,9 +231,13 @@ func (l *Lister) scan(ctx context.Context, r ListRequest) ([][]byte, error) {
 			}
 		}
 		read += len(edges)
-		next := v.Get("page_info", "has_next_page")
+		info, err := field(v, "page_info")
+		if err != nil {
+			return nil, err
+		}
+		next, err := optField(info, "has_next_page")
 		switch {
-		case next == nil || (next.Type() != fastjson.TypeTrue && next.Type() != fastjson.TypeFalse):
+		case err != nil || next == nil || (next.Type() != fastjson.TypeTrue && next.Type() != fastjson.TypeFalse):
 			return nil, ErrMalformedBody
 		case next.Type() == fastjson.TypeFalse:
 			return kept, nil
@@ -259,7 +266,11 @@ func (l *Lister) inScope(ctx context.Context, node *fastjson.Value, r ListReques
 	if err != nil {
 		return false, err
 	}
-	kind := ClassifyTarget(node.GetStringBytes("target_type"))
+	typ, err := stringField(node, "target_type")
+	if err != nil {
+		return false, err
+	}
+	kind := ClassifyTarget(typ)
 	if kind == TargetTransaction {
 		if _, err := l.owners.Lookup(ctx, TransactionOwner, id); err != nil && !errors.Is(err, ErrObjectNotFound) {
 			return false, err

@@ -60,10 +60,17 @@ const (
 	// Wrapped: the body is {<Wrap>: [...]}; every item's <Field> must be in Set.
 	Wrapped
 	// NodesTarget / ObjectTarget: request objects; (target_type, target_id)
-	// must be a target in scope (see Scope.HasTarget). ObjectTarget looks
+	// must be a target in scope (see TargetInScope). ObjectTarget looks
 	// under <Wrap> when it is set (governance-status nests the request).
 	NodesTarget
 	ObjectTarget
+	// Stakes: a paginated envelope of Cardano, Solana or Tezos stakes; each
+	// creation_tx must be a transaction of the path's account, and the
+	// objects the deep form embeds must be in scope.
+	Stakes
+	// NFTs: a paginated envelope of NFT entries, which carry no account:
+	// checked against the path account's NFT collections.
+	NFTs
 )
 
 // Check says how a 200 body is verified against the scope (the tripwire).
@@ -72,6 +79,10 @@ type Check struct {
 	Field string // the id field, e.g. "id" or "account_id"
 	Set   Set
 	Wrap  string // Wrapped / ObjectTarget: the enclosing key
+	// Parent, on a sub-resource of the object in the path, is the field
+	// that must equal the path's id: an item must belong to its parent, not
+	// merely be in scope.
+	Parent string
 }
 
 // OwnerKind is the object an Owner rule looks up.
@@ -101,6 +112,8 @@ type Rule struct {
 	// Bounds are the other query parameters naming scope-bearing ids (see
 	// Bound).
 	Bounds []Bound
+	// Pins are query parameters a key may give one value of only.
+	Pins []Pin
 	// Owner is the object an Owner rule resolves.
 	Owner OwnerKind
 	// Verify is how the 200 body is checked.
@@ -139,6 +152,24 @@ func wrapped(wrap, field string, set Set) Check {
 	return Check{Shape: Wrapped, Wrap: wrap, Field: field, Set: set}
 }
 
+// of makes c a check of the path object's sub-resources: parent is the
+// field naming their parent.
+func of(c Check, parent string) Check { c.Parent = parent; return c }
+
+// Pin is a query parameter a key may give only Value to; any other value
+// is refused with Reason.
+type Pin struct{ Param, Value, Reason string }
+
+// lightStakes pins light=true: the deep form embeds the stake's creator (a
+// User) and its last request, which a key's scope need not cover.
+var lightStakes = Pin{"light", "true", "light=false embeds the stake's creator and last request, which a reporting key may not see; use light=true (the default)"}
+
+func stakes(p string) Rule {
+	r := path(p, "account_id", Accounts, Check{Shape: Stakes, Set: Accounts})
+	r.Pins = []Pin{lightStakes}
+	return r
+}
+
 const (
 	readOnly    = "reporting keys are read-only"
 	approvals   = "approval flows are for operators, not reporting keys"
@@ -166,12 +197,12 @@ func Table() []Rule {
 		acct("/accounts/{account_id}/currency", none),
 		acct("/accounts/{account_id}/history", none),
 		acct("/accounts/{account_id}/labels", none),
-		acct("/accounts/{account_id}/nft-collections", nodes("account_id", Accounts)),
+		acct("/accounts/{account_id}/nft-collections", of(nodes("account_id", Accounts), "account_id")),
 		acct("/accounts/{account_id}/nft-portfolio", none),
-		acct("/accounts/{account_id}/nfts", none),
+		acct("/accounts/{account_id}/nfts", Check{Shape: NFTs, Set: Accounts}),
 		deny("GET", "/accounts/{account_id}/sync", sideEffect),
-		acct("/accounts/{account_id}/tokens", items("parent_id", Accounts)),
-		path("/accounts/{parent_account_id}/erc20-children-accounts", "parent_account_id", Accounts, nodes("id", Accounts)),
+		acct("/accounts/{account_id}/tokens", of(items("parent_id", Accounts), "parent_id")),
+		path("/accounts/{parent_account_id}/erc20-children-accounts", "parent_account_id", Accounts, of(nodes("id", Accounts), "parent")),
 
 		deny("POST", "/auth/token", operatorJWT),
 		deny("POST", "/auth/token/refresh", operatorJWT),
@@ -179,17 +210,17 @@ func Table() []Rule {
 		// Staking, by the account in the path.
 		acct("/cardano/accounts/{account_id}/periodic-rewards", none),
 		acct("/cardano/accounts/{account_id}/rewards", none),
-		acct("/cardano/accounts/{account_id}/stakes", none),
+		stakes("/cardano/accounts/{account_id}/stakes"),
 		acct("/cardano/accounts/{account_id}/stakes/{stake_uid}/rewards", none),
 		acct("/ethereum/accounts/{account_id}/rewards", none),
-		acct("/ethereum/accounts/{account_id}/stakes", items("account_id", Accounts)),
+		acct("/ethereum/accounts/{account_id}/stakes", of(items("account_id", Accounts), "account_id")),
 		acct("/ethereum/accounts/{account_id}/stakes/{stake_uid}/rewards", none),
 		acct("/solana/accounts/{account_id}/periodic-rewards", none),
 		acct("/solana/accounts/{account_id}/rewards", none),
-		acct("/solana/accounts/{account_id}/stakes", none),
+		stakes("/solana/accounts/{account_id}/stakes"),
 		acct("/solana/accounts/{account_id}/stakes/{stake_uid}/rewards", none),
 		acct("/tezos/accounts/{account_id}/rewards", none),
-		acct("/tezos/accounts/{account_id}/stakes", none),
+		stakes("/tezos/accounts/{account_id}/stakes"),
 
 		// Reference data.
 		global("/certificates/chain"),

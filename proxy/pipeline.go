@@ -302,13 +302,22 @@ func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
 	switch {
 	case status == fasthttp.StatusNotFound && (st.rule.Strategy == policy.Path || st.rule.Strategy == policy.Owner):
 		return notFound(st.ep.Template) // one body for missing and out of scope
+	case status > fasthttp.StatusOK && status < fasthttp.StatusBadRequest && st.scope != nil:
+		// The upstream answers data with 200 only: another success or a
+		// redirect would carry what no check has seen.
+		p.opts.Logger.Error("unverifiable upstream status withheld", "route", st.ep.Template, "key_id", st.who.ID, "status", status)
+		return errMalformed
 	case status != fasthttp.StatusOK || st.rule.Verify.Shape == policy.NoCheck || st.scope == nil:
 		return nil
 	}
 	if ce := ctx.Response.Header.ContentEncoding(); len(ce) > 0 && string(ce) != "identity" {
 		return errEncoding
 	}
-	err := p.deps.Verifier.Verify(ctx.Response.Body(), st.rule.Verify, st.scope)
+	var parent int64 // the id a Path or Owner rule checked: sub-resources belong to it
+	if st.paramIdx >= 0 {
+		parent = st.params.Int(st.paramIdx)
+	}
+	err := p.deps.Verifier.Verify(ctx, ctx.Response.Body(), st.rule.Verify, st.scope, parent)
 	if err == nil {
 		return nil
 	}

@@ -126,7 +126,7 @@ func (g *Gateway) buildProxy() error {
 	}
 	g.proxy, err = proxy.New(popts, up, proxy.Deps{
 		Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
-		Verifier: policy.NewVerifier(owners), Lister: lister,
+		Verifier: policy.NewVerifier(up, owners), Lister: lister,
 	})
 	return err
 }
