@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"reportgate/config"
 	"reportgate/internal/ledgersim"
 )
 
@@ -123,5 +124,26 @@ func TestEntityWithoutAccountsIsListed(t *testing.T) {
 	ids, count := nodeIDs(t, a.body, "id")
 	if sprintf("%v", ids) != "[5 1]" || count != 2 {
 		t.Errorf("/entities = %v (count %d), want [5 1] (count 2), newest first", ids, count)
+	}
+}
+
+// A scoped list that would read more upstream objects than --max-scan is
+// refused with a 400 that names the limit and how to narrow the list, not
+// served short.
+func TestScopedListScanLimit(t *testing.T) {
+	w := newWorld(t, ledgersim.DefaultConfig()) // 120 requests upstream
+	g := w.gateway(func(c *config.Config) { c.MaxScan = 100 }, nil)
+	_, secret := w.key(1, 2)
+	a := get(t, g, secret, "/requests")
+	if a.status != http.StatusBadRequest {
+		t.Fatalf("/requests over the scan limit: %d %s, want 400", a.status, a.body)
+	}
+	e := a.json(t)
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "100") || !strings.Contains(msg, "--max-scan") || !strings.Contains(msg, "filters") {
+		t.Errorf("message %q does not name the limit and the way out", msg)
+	}
+	// Narrowed by a filter, the same list is served.
+	if a := get(t, g, secret, "/requests?status=REJECTED"); a.status != http.StatusOK {
+		t.Errorf("/requests?status=REJECTED: %d %s, want 200", a.status, a.body)
 	}
 }
