@@ -48,7 +48,7 @@ type ListerOptions struct {
 }
 
 // Lister builds the pages of the scoped-list strategy (/users, /groups,
-// /requests): the upstream has no filter that carries a whole scope, so it
+// /requests, /entities): the upstream has no filter that carries a whole scope, so it
 // reads the upstream's pages with the caller's other filters, keeps the
 // objects in scope, and answers an honest page_info. Safe for concurrent use.
 //
