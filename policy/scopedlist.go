@@ -175,6 +175,7 @@ func (l *Lister) keep(ck string, nodes [][]byte) {
 	for _, n := range nodes {
 		b.size += int64(len(n))
 	}
+	l.built.Remove(ck) // a rebuild replaces: Add alone would not call the eviction callback
 	l.bytes.Add(b.size)
 	l.built.Add(ck, b)
 	for l.bytes.Load() > l.opts.MaxBytes {

@@ -259,6 +259,14 @@ func TestListerReuseIsBoundedByTTLAndMemory(t *testing.T) {
 	if n := up.served(); n != 2 {
 		t.Errorf("a page after the TTL cost %d scans in all, want 2 (rebuilt)", n)
 	}
+	// The rebuild replaced the list: the budget holds one list, not two.
+	var one int64
+	for _, n := range l.built.Values()[0].nodes {
+		one += int64(len(n))
+	}
+	if b := l.bytes.Load(); b != one {
+		t.Errorf("budget accounting holds %d bytes after a rebuild, want %d (one list)", b, one)
+	}
 
 	// A budget smaller than one list keeps nothing: every page rescans.
 	tiny, err := NewLister(up, nil, ListerOptions{ScanPageSize: 100, MaxBytes: 10})
