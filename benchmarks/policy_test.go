@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func page(size int) []byte {
 
 func BenchmarkVerify(b *testing.B) {
 	owners, _ := policy.NewOwners(nil, 16)
-	v := policy.NewVerifier(owners)
+	v := policy.NewVerifier(nil, owners)
 	s := policy.NewScope([]int64{1}, []int64{10, 11, 12, 13}, nil, nil, nil, time.Now())
 	for _, size := range []int{1 << 10, 64 << 10} {
 		body := page(size)
@@ -79,7 +80,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := v.Verify(body, check, s); err != nil {
+				if err := v.Verify(context.Background(), body, check, s, 0); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -38,7 +38,7 @@ type Config struct {
 	// (the upstream's "maximum") and anything larger are refused. Default 500.
 	MaxPageSize int
 	// MaxScan bounds the upstream objects read to build one scoped list
-	// (/users, /groups, /requests). Default 10000.
+	// (/users, /groups, /requests, /entities). Default 10000.
 	MaxScan int
 	// ReferenceData allows the global reference routes (currencies, tokens,
 	// the certificate chain). Default true.

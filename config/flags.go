@@ -33,7 +33,7 @@ func (c *Config) BindServe(fs *pflag.FlagSet) {
 	fs.IntVar(&c.UpstreamMaxConns, "upstream-max-conns", c.UpstreamMaxConns, "pooled connections to the upstream")
 	fs.IntVar(&c.MaxResponseBytes, "max-response-bytes", c.MaxResponseBytes, "largest upstream response body accepted, in bytes")
 	fs.IntVar(&c.MaxPageSize, "max-page-size", c.MaxPageSize, "largest page_size a partner may ask for (0, -1 and larger are refused)")
-	fs.IntVar(&c.MaxScan, "max-scan", c.MaxScan, "upstream objects read at most to build one scoped list (/users, /groups, /requests)")
+	fs.IntVar(&c.MaxScan, "max-scan", c.MaxScan, "upstream objects read at most to build one scoped list (/users, /groups, /requests, /entities)")
 	fs.BoolVar(&c.ReferenceData, "reference-data", c.ReferenceData, "allow the global reference routes (currencies, tokens, certificate chain)")
 	c.BindRegistry(fs)
 	fs.IntVar(&c.Quorum, "quorum", c.Quorum, "admin approvals a key request needs (the requester never counts)")

@@ -133,9 +133,9 @@ func parseOwner(kind OwnerKind, body []byte) (Ownership, error) {
 	if err != nil {
 		return Ownership{}, err
 	}
-	tt := v.GetStringBytes("target_type")
-	if tt == nil {
-		return Ownership{}, ErrMalformedBody
+	tt, err := stringField(v, "target_type")
+	if err != nil {
+		return Ownership{}, err
 	}
 	return Ownership{Kind: ClassifyTarget(tt), ID: target}, nil
 }

@@ -27,14 +27,25 @@ type paramSpec struct {
 	array bool
 	enum  []string
 	min   int64
+	pin   *Pin // the one value allowed, when pinned
 }
 
-// QuerySpec is the compiled query parameters of one operation.
+// QuerySpec is the compiled query parameters of one operation, with the
+// rule's scope-bearing ones.
 type QuerySpec struct {
 	index  map[string]int
 	params []paramSpec
-	// filter is the index of the Inject rule's scope filter, or -1.
-	filter int
+	// filter is the index of the Inject rule's scope filter, or -1; its name
+	// and the set whose ids fill it.
+	filter     int
+	filterName string
+	filterSet  Set
+	bounds     []compiledBound
+}
+
+type compiledBound struct {
+	param int
+	set   Set
 }
 
 func compileQuery(rule *Rule, sr spec.Route) (*QuerySpec, error) {
@@ -70,7 +81,22 @@ func compileQuery(rule *Rule, sr spec.Route) (*QuerySpec, error) {
 		if !ok || !qs.params[i].array || qs.params[i].kind != kindInt {
 			return nil, fmt.Errorf("policy: %s %s injects %q, not an integer array parameter of the spec", rule.Method, rule.Path, rule.Filter)
 		}
-		qs.filter = i
+		qs.filter, qs.filterName, qs.filterSet = i, rule.Filter, rule.FilterSet
+	}
+	for i := range rule.Pins {
+		pin := &rule.Pins[i]
+		j, ok := qs.index[pin.Param]
+		if !ok {
+			return nil, fmt.Errorf("policy: %s %s pins %q, not a parameter of the spec", rule.Method, rule.Path, pin.Param)
+		}
+		qs.params[j].pin = pin
+	}
+	for _, b := range rule.Bounds {
+		i, ok := qs.index[b.Param]
+		if !ok || qs.params[i].kind != kindInt || b.Set == NoSet {
+			return nil, fmt.Errorf("policy: %s %s bounds %q, not an integer parameter of the spec", rule.Method, rule.Path, b.Param)
+		}
+		qs.bounds = append(qs.bounds, compiledBound{param: i, set: b.Set})
 	}
 	return qs, nil
 }
@@ -184,6 +210,9 @@ func (qs *QuerySpec) parsePair(kv []byte, q *Query, seen *uint64) error {
 	n, err := checkValue(p, val)
 	if err != nil {
 		return err
+	}
+	if p.pin != nil && string(val) != p.pin.Value {
+		return &QueryError{Param: p.name, Detail: p.pin.Reason}
 	}
 	q.pairs[q.n] = Pair{Key: key, Value: val, param: idx, Int: n}
 	q.n++

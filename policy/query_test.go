@@ -25,6 +25,7 @@ func TestQueryParse(t *testing.T) {
 	accounts := querySpec(t, "GET", "/accounts")
 	users := querySpec(t, "GET", "/users")
 	txs := querySpec(t, "GET", "/transactions")
+	stakes := querySpec(t, "GET", "/cardano/accounts/1/stakes")
 	tests := []struct {
 		name   string
 		qs     *QuerySpec
@@ -64,6 +65,9 @@ func TestQueryParse(t *testing.T) {
 		{"non-ascii", accounts, "name=\xc3\xa9", nil, "-"},
 		{"space raw", accounts, "name=a b", nil, "-"},
 		{"hash", accounts, "name=a#b", nil, "-"},
+		{"light stakes", stakes, "light=true&status=ACTIVE", nil, ""},
+		{"deep stakes refused", stakes, "light=false", nil, "light"},
+		{"light not a boolean", stakes, "light=1", nil, "light"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,10 +60,17 @@ const (
 	// Wrapped: the body is {<Wrap>: [...]}; every item's <Field> must be in Set.
 	Wrapped
 	// NodesTarget / ObjectTarget: request objects; (target_type, target_id)
-	// must be a target in scope (see Scope.HasTarget). ObjectTarget looks
+	// must be a target in scope (see TargetInScope). ObjectTarget looks
 	// under <Wrap> when it is set (governance-status nests the request).
 	NodesTarget
 	ObjectTarget
+	// Stakes: a paginated envelope of Cardano, Solana or Tezos stakes; each
+	// creation_tx must be a transaction of the path's account, and the
+	// objects the deep form embeds must be in scope.
+	Stakes
+	// NFTs: a paginated envelope of NFT entries, which carry no account:
+	// checked against the path account's NFT collections.
+	NFTs
 )
 
 // Check says how a 200 body is verified against the scope (the tripwire).
@@ -72,6 +79,10 @@ type Check struct {
 	Field string // the id field, e.g. "id" or "account_id"
 	Set   Set
 	Wrap  string // Wrapped / ObjectTarget: the enclosing key
+	// Parent, on a sub-resource of the object in the path, is the field
+	// that must equal the path's id: an item must belong to its parent, not
+	// merely be in scope.
+	Parent string
 }
 
 // OwnerKind is the object an Owner rule looks up.
@@ -98,6 +109,11 @@ type Rule struct {
 	Filter string
 	// FilterSet is the scope set whose ids fill Filter.
 	FilterSet Set
+	// Bounds are the other query parameters naming scope-bearing ids (see
+	// Bound).
+	Bounds []Bound
+	// Pins are query parameters a key may give one value of only.
+	Pins []Pin
 	// Owner is the object an Owner rule resolves.
 	Owner OwnerKind
 	// Verify is how the 200 body is checked.
@@ -118,6 +134,11 @@ func owner(p, param string, kind OwnerKind, verify Check) Rule {
 	return Rule{Method: "GET", Path: p, Strategy: Owner, Param: param, Owner: kind, Verify: verify}
 }
 
+// scopedList: the nodes to keep are those Verify accepts.
+func scopedList(p string, verify Check, bounds ...Bound) Rule {
+	return Rule{Method: "GET", Path: p, Strategy: ScopedList, Set: verify.Set, Verify: verify, Bounds: bounds}
+}
+
 func deny(method, p, reason string) Rule {
 	return Rule{Method: method, Path: p, Strategy: Deny, Reason: reason}
 }
@@ -129,6 +150,24 @@ func object(field string, set Set) Check { return Check{Shape: Object, Field: fi
 func items(field string, set Set) Check  { return Check{Shape: Items, Field: field, Set: set} }
 func wrapped(wrap, field string, set Set) Check {
 	return Check{Shape: Wrapped, Wrap: wrap, Field: field, Set: set}
+}
+
+// of makes c a check of the path object's sub-resources: parent is the
+// field naming their parent.
+func of(c Check, parent string) Check { c.Parent = parent; return c }
+
+// Pin is a query parameter a key may give only Value to; any other value
+// is refused with Reason.
+type Pin struct{ Param, Value, Reason string }
+
+// lightStakes pins light=true: the deep form embeds the stake's creator (a
+// User) and its last request, which a key's scope need not cover.
+var lightStakes = Pin{"light", "true", "light=false embeds the stake's creator and last request, which a reporting key may not see; use light=true (the default)"}
+
+func stakes(p string) Rule {
+	r := path(p, "account_id", Accounts, Check{Shape: Stakes, Set: Accounts})
+	r.Pins = []Pin{lightStakes}
+	return r
 }
 
 const (
@@ -158,12 +197,12 @@ func Table() []Rule {
 		acct("/accounts/{account_id}/currency", none),
 		acct("/accounts/{account_id}/history", none),
 		acct("/accounts/{account_id}/labels", none),
-		acct("/accounts/{account_id}/nft-collections", nodes("account_id", Accounts)),
+		acct("/accounts/{account_id}/nft-collections", of(nodes("account_id", Accounts), "account_id")),
 		acct("/accounts/{account_id}/nft-portfolio", none),
-		acct("/accounts/{account_id}/nfts", none),
+		acct("/accounts/{account_id}/nfts", Check{Shape: NFTs, Set: Accounts}),
 		deny("GET", "/accounts/{account_id}/sync", sideEffect),
-		acct("/accounts/{account_id}/tokens", items("parent_id", Accounts)),
-		path("/accounts/{parent_account_id}/erc20-children-accounts", "parent_account_id", Accounts, nodes("id", Accounts)),
+		acct("/accounts/{account_id}/tokens", of(items("parent_id", Accounts), "parent_id")),
+		path("/accounts/{parent_account_id}/erc20-children-accounts", "parent_account_id", Accounts, of(nodes("id", Accounts), "parent")),
 
 		deny("POST", "/auth/token", operatorJWT),
 		deny("POST", "/auth/token/refresh", operatorJWT),
@@ -171,17 +210,17 @@ func Table() []Rule {
 		// Staking, by the account in the path.
 		acct("/cardano/accounts/{account_id}/periodic-rewards", none),
 		acct("/cardano/accounts/{account_id}/rewards", none),
-		acct("/cardano/accounts/{account_id}/stakes", none),
+		stakes("/cardano/accounts/{account_id}/stakes"),
 		acct("/cardano/accounts/{account_id}/stakes/{stake_uid}/rewards", none),
 		acct("/ethereum/accounts/{account_id}/rewards", none),
-		acct("/ethereum/accounts/{account_id}/stakes", items("account_id", Accounts)),
+		acct("/ethereum/accounts/{account_id}/stakes", of(items("account_id", Accounts), "account_id")),
 		acct("/ethereum/accounts/{account_id}/stakes/{stake_uid}/rewards", none),
 		acct("/solana/accounts/{account_id}/periodic-rewards", none),
 		acct("/solana/accounts/{account_id}/rewards", none),
-		acct("/solana/accounts/{account_id}/stakes", none),
+		stakes("/solana/accounts/{account_id}/stakes"),
 		acct("/solana/accounts/{account_id}/stakes/{stake_uid}/rewards", none),
 		acct("/tezos/accounts/{account_id}/rewards", none),
-		acct("/tezos/accounts/{account_id}/stakes", none),
+		stakes("/tezos/accounts/{account_id}/stakes"),
 
 		// Reference data.
 		global("/certificates/chain"),
@@ -207,17 +246,19 @@ func Table() []Rule {
 		owner("/transactions/{transaction_id}/labels", "transaction_id", TransactionOwner, none),
 		deny("POST", "/transactions/{transaction_id}/reject", readOnly),
 
-		// The key's entities.
-		inject("GET", "/entities", "account", Accounts, nodes("id", Entities)),
+		// The key's entities. Listed by the gateway rather than injected: no
+		// filter names entities, and the account filter missed an entity
+		// without accounts, which the key may still read.
+		scopedList("/entities", nodes("id", Entities), Bound{"account", Accounts}, Bound{"id", Entities}),
 		path("/entities/{entity_id}", "entity_id", Entities, object("id", Entities)),
 		path("/entities/{entity_id}/history", "entity_id", Entities, none),
 		path("/entities/{entity_id}/users", "entity_id", Entities, wrapped("users", "id", Users)),
 
 		// Governance of the key's accounts.
-		{Method: "GET", Path: "/groups", Strategy: ScopedList, Set: Groups, Verify: nodes("id", Groups)},
+		scopedList("/groups", nodes("id", Groups), Bound{"members", Users}, Bound{"id", Groups}),
 		path("/groups/{group_id}", "group_id", Groups, object("id", Groups)),
 		path("/groups/{group_id}/history", "group_id", Groups, none),
-		{Method: "GET", Path: "/users", Strategy: ScopedList, Set: Users, Verify: nodes("id", Users)},
+		scopedList("/users", nodes("id", Users), Bound{"account", Accounts}, Bound{"group", Groups}, Bound{"id", Users}),
 		path("/users/{user_id}", "user_id", Users, object("id", Users)),
 		path("/users/{user_id}/history", "user_id", Users, none),
 		inject("GET", "/whitelists", "account", Accounts, nodes("id", Whitelists)),
@@ -225,7 +266,7 @@ func Table() []Rule {
 		path("/whitelists/{whitelist_id}/history", "whitelist_id", Whitelists, none),
 
 		// Requests targeting the key's accounts, users and transactions.
-		{Method: "GET", Path: "/requests", Strategy: ScopedList, Verify: Check{Shape: NodesTarget}},
+		scopedList("/requests", Check{Shape: NodesTarget}),
 		deny("POST", "/requests", readOnly),
 		owner("/requests/{request_id}", "request_id", RequestOwner, Check{Shape: ObjectTarget}),
 		deny("POST", "/requests/{request_id}/approve", approvals),

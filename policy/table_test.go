@@ -78,6 +78,10 @@ func TestNewRouterRejectsBadTables(t *testing.T) {
 		{"duplicate", []Rule{global("/currencies"), global("/currencies")}},
 		{"inject scalar", []Rule{inject("GET", "/users", "account", Accounts, Check{})}},
 		{"unknown path param", []Rule{path("/accounts/{account_id}", "acount_id", Accounts, Check{})}},
+		{"bound not a parameter", []Rule{scopedList("/users", nodes("id", Users), Bound{"acount", Accounts})}},
+		{"bound not an integer", []Rule{scopedList("/users", nodes("id", Users), Bound{"username", Users})}},
+		{"bound without a set", []Rule{scopedList("/users", nodes("id", Users), Bound{"account", NoSet})}},
+		{"pin not a parameter", []Rule{{Method: "GET", Path: "/tezos/accounts/{account_id}/stakes", Strategy: Path, Param: "account_id", Set: Accounts, Pins: []Pin{{"lite", "true", "x"}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,62 +1,136 @@
 package policy
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
 
+// mapUpstream answers each path (with its query) from a map; 404 otherwise.
+type mapUpstream map[string]string
+
+func (m mapUpstream) Fetch(_ context.Context, p string) (int, []byte, error) {
+	if b, ok := m[p]; ok {
+		return 200, []byte(b), nil
+	}
+	return 404, []byte(`{"message":"not found","name":"NotFound","status_code":404}`), nil
+}
+
 func TestVerify(t *testing.T) {
 	t.Parallel()
 	s := NewScope([]int64{1}, []int64{10, 11}, []int64{100}, []int64{7}, []int64{50}, time.Now())
-	owners, err := NewOwners(nil, 16)
+	up := mapUpstream{
+		"/transactions/903": `{"id":903,"account_id":11}`,
+		"/accounts/10/nft-collections?page=1&page_size=100": `{"edges":[` +
+			`{"cursor":0,"node":{"account_id":10,"contract_address":"0xA","token_balance":2,"token_type":"ERC721"}},` +
+			`{"cursor":1,"node":{"account_id":10,"contract_address":"0xB","token_balance":1,"token_type":"ERC721"}}],` +
+			`"page_info":{"count":2,"has_next_page":false}}`,
+		"/accounts/11/nft-collections?page=1&page_size=100": `{"edges":[` +
+			`{"cursor":0,"node":{"account_id":12,"contract_address":"0xC","token_balance":1,"token_type":"ERC721"}}],` +
+			`"page_info":{"count":1,"has_next_page":false}}`,
+	}
+	owners, err := NewOwners(up, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
 	owners.Remember(TransactionOwner, 900, Ownership{Kind: TargetAccount, ID: 10})
 	owners.Remember(TransactionOwner, 901, Ownership{Kind: TargetAccount, ID: 99})
-	v := NewVerifier(owners)
+	v := NewVerifier(up, owners)
 	page := func(nodes string) string {
 		return `{"edges":[` + nodes + `],"page_info":{"count":2,"has_next_page":false}}`
 	}
+	stake := func(fields string) string {
+		return page(`{"cursor":0,"node":{"id":1,"stake_uid":"u","status":"ACTIVE",` + fields + `}}`)
+	}
+	nft := func(contract string) string {
+		return `{"cursor":0,"node":{"contract_address":"` + contract + `","token_id":"1","token_type":"ERC721","value":1}}`
+	}
+	nftPage := func(count string, nodes ...string) string {
+		return `{"edges":[` + strings.Join(nodes, ",") + `],"page_info":{"count":` + count + `,"has_next_page":false}}`
+	}
+	stakes := Check{Shape: Stakes, Set: Accounts}
 	tests := []struct {
-		name  string
-		check Check
-		body  string
-		want  error // nil, ErrMalformedBody, or a *Violation (matched by type)
+		name   string
+		check  Check
+		body   string
+		parent int64
+		want   error // nil, ErrMalformedBody, or a *Violation (matched by type)
 	}{
-		{"nodes in scope", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10}},{"cursor":1,"node":{"id":11}}`), nil},
-		{"empty page", nodes("id", Accounts), page(``), nil},
-		{"node out of scope", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10}},{"cursor":1,"node":{"id":12}}`), &Violation{}},
-		{"node by account_id", nodes("account_id", Accounts), page(`{"cursor":0,"node":{"id":5,"account_id":11}}`), nil},
-		{"node missing field", nodes("account_id", Accounts), page(`{"cursor":0,"node":{"id":5}}`), ErrMalformedBody},
-		{"node id as string", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":"10"}}`), ErrMalformedBody},
-		{"node id fractional", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10.5}}`), ErrMalformedBody},
-		{"no edges", nodes("id", Accounts), `{"page_info":{}}`, ErrMalformedBody},
-		{"no page_info", nodes("id", Accounts), `{"edges":[]}`, ErrMalformedBody},
-		{"not json", nodes("id", Accounts), `<html>`, ErrMalformedBody},
-		{"trailing garbage", nodes("id", Accounts), page(``) + `x`, ErrMalformedBody},
-		{"object in scope", object("id", Whitelists), `{"id":50,"name":"w"}`, nil},
-		{"object out of scope", object("account_id", Accounts), `{"id":1,"account_id":12}`, &Violation{}},
-		{"items", items("parent_id", Accounts), `[{"parent_id":10},{"parent_id":11}]`, nil},
-		{"items out", items("parent_id", Accounts), `[{"parent_id":10},{"parent_id":13}]`, &Violation{}},
-		{"wrapped", wrapped("users", "id", Users), `{"users":[{"id":100}]}`, nil},
-		{"wrapped out", wrapped("users", "id", Users), `{"users":[{"id":100},{"id":101}]}`, &Violation{}},
-		{"target account", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"ACCOUNT","target_id":10}`, nil},
-		{"target coin account", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"BITCOIN_ACCOUNT","target_id":11}`, nil},
-		{"target user", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"USER","target_id":100}`, nil},
-		{"target tx known in scope", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"TRANSACTION","target_id":900}`, nil},
-		{"target tx other account", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"TRANSACTION","target_id":901}`, &Violation{}},
-		{"target tx unknown owner", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"TEZOS_LIKE_TRANSACTION","target_id":902}`, &Violation{}},
-		{"target whitelist not covered", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"WHITELIST","target_id":50}`, &Violation{}},
-		{"governance wrap", Check{Shape: ObjectTarget, Wrap: "request"}, `{"request":{"target_type":"USER","target_id":100},"governance_steps":[]}`, nil},
-		{"nodes target", Check{Shape: NodesTarget}, page(`{"cursor":0,"node":{"target_type":"ACCOUNT","target_id":10}},{"cursor":1,"node":{"target_type":"ENTITY","target_id":1}}`), &Violation{}},
-		{"no check", Check{}, `anything`, nil},
+		{"nodes in scope", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10}},{"cursor":1,"node":{"id":11}}`), 0, nil},
+		{"empty page", nodes("id", Accounts), page(``), 0, nil},
+		{"node out of scope", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10}},{"cursor":1,"node":{"id":12}}`), 0, &Violation{}},
+		{"node by account_id", nodes("account_id", Accounts), page(`{"cursor":0,"node":{"id":5,"account_id":11}}`), 0, nil},
+		{"node missing field", nodes("account_id", Accounts), page(`{"cursor":0,"node":{"id":5}}`), 0, ErrMalformedBody},
+		{"node id as string", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":"10"}}`), 0, ErrMalformedBody},
+		{"node id fractional", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10.5}}`), 0, ErrMalformedBody},
+		{"no edges", nodes("id", Accounts), `{"page_info":{}}`, 0, ErrMalformedBody},
+		{"no page_info", nodes("id", Accounts), `{"edges":[]}`, 0, ErrMalformedBody},
+		{"not json", nodes("id", Accounts), `<html>`, 0, ErrMalformedBody},
+		{"trailing garbage", nodes("id", Accounts), page(``) + `x`, 0, ErrMalformedBody},
+		{"object in scope", object("id", Whitelists), `{"id":50,"name":"w"}`, 0, nil},
+		{"object out of scope", object("account_id", Accounts), `{"id":1,"account_id":12}`, 0, &Violation{}},
+		{"items", items("parent_id", Accounts), `[{"parent_id":10},{"parent_id":11}]`, 0, nil},
+		{"items out", items("parent_id", Accounts), `[{"parent_id":10},{"parent_id":13}]`, 0, &Violation{}},
+		{"wrapped", wrapped("users", "id", Users), `{"users":[{"id":100}]}`, 0, nil},
+		{"wrapped out", wrapped("users", "id", Users), `{"users":[{"id":100},{"id":101}]}`, 0, &Violation{}},
+		{"target account", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"ACCOUNT","target_id":10}`, 0, nil},
+		{"target coin account", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"BITCOIN_ACCOUNT","target_id":11}`, 0, nil},
+		{"target user", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"USER","target_id":100}`, 0, nil},
+		{"target tx known in scope", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"TRANSACTION","target_id":900}`, 0, nil},
+		{"target tx other account", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"TRANSACTION","target_id":901}`, 0, &Violation{}},
+		{"target tx unknown owner", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"TEZOS_LIKE_TRANSACTION","target_id":902}`, 0, &Violation{}},
+		{"target whitelist not covered", Check{Shape: ObjectTarget}, `{"id":1,"target_type":"WHITELIST","target_id":50}`, 0, &Violation{}},
+		{"governance wrap", Check{Shape: ObjectTarget, Wrap: "request"}, `{"request":{"target_type":"USER","target_id":100},"governance_steps":[]}`, 0, nil},
+		{"nodes target", Check{Shape: NodesTarget}, page(`{"cursor":0,"node":{"target_type":"ACCOUNT","target_id":10}},{"cursor":1,"node":{"target_type":"ENTITY","target_id":1}}`), 0, &Violation{}},
+		{"no check", Check{}, `anything`, 0, nil},
+
+		// Regression: the parser reads the first of duplicate keys, a
+		// partner's decoder the last: {"id":10,"id":12} passed as 10 and
+		// was read as 12.
+		{"duplicate id", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10,"id":12}}`), 0, ErrMalformedBody},
+		{"duplicate id escaped", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10,"\u0069d":12}}`), 0, ErrMalformedBody},
+		{"duplicate node", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10},"node":{"id":12}}`), 0, ErrMalformedBody},
+		{"duplicate edges", nodes("id", Accounts), `{"edges":[],"edges":[{"cursor":0,"node":{"id":12}}],"page_info":{"count":1,"has_next_page":false}}`, 0, ErrMalformedBody},
+		{"duplicate object field", object("account_id", Accounts), `{"id":1,"account_id":10,"account_id":12}`, 0, ErrMalformedBody},
+		{"duplicate item field", items("parent_id", Accounts), `[{"parent_id":10,"parent_id":13}]`, 0, ErrMalformedBody},
+		{"duplicate target", Check{Shape: ObjectTarget}, `{"target_type":"USER","target_id":100,"target_id":101}`, 0, ErrMalformedBody},
+
+		// A list of set members cannot count more than the set holds.
+		{"count above the set", nodes("id", Accounts), `{"edges":[{"cursor":0,"node":{"id":10}}],"page_info":{"count":3,"has_next_page":true}}`, 0, &Violation{}},
+		{"count within the set", nodes("id", Accounts), `{"edges":[{"cursor":0,"node":{"id":10}}],"page_info":{"count":2,"has_next_page":true}}`, 0, nil},
+		{"count is not bounded by account_id", nodes("account_id", Accounts), `{"edges":[{"cursor":0,"node":{"account_id":10}}],"page_info":{"count":300,"has_next_page":true}}`, 0, nil},
+
+		// Sub-resources belong to the path's object.
+		{"child of the parent", of(nodes("id", Accounts), "parent"), page(`{"cursor":0,"node":{"id":11,"parent":10}}`), 10, nil},
+		{"child of another parent in scope", of(nodes("id", Accounts), "parent"), page(`{"cursor":0,"node":{"id":11,"parent":11}}`), 10, &Violation{}},
+		{"collection of another account in scope", of(nodes("account_id", Accounts), "account_id"), page(`{"cursor":0,"node":{"account_id":11}}`), 10, &Violation{}},
+		{"token of the parent", of(items("parent_id", Accounts), "parent_id"), `[{"parent_id":10}]`, 10, nil},
+		{"ethereum stake of another account", of(items("account_id", Accounts), "account_id"), `[{"account_id":10},{"account_id":11}]`, 10, &Violation{}},
+
+		// Stakes: the creation transaction's account is the path's.
+		{"stake tx cached", stakes, stake(`"creation_tx":900,"created_by":5`), 10, nil},
+		{"stake tx of another account", stakes, stake(`"creation_tx":901,"created_by":5`), 10, &Violation{}},
+		{"stake tx looked up", stakes, stake(`"creation_tx":903,"created_by":5`), 11, nil},
+		{"stake tx unknown", stakes, stake(`"creation_tx":904,"created_by":5`), 10, &Violation{}},
+		{"stake deep tx", stakes, stake(`"creation_tx":{"id":7,"account_id":10},"created_by":{"id":100}`), 10, nil},
+		{"stake deep tx other account", stakes, stake(`"creation_tx":{"id":7,"account_id":11},"created_by":{"id":100}`), 10, &Violation{}},
+		{"stake creator out of scope", stakes, stake(`"creation_tx":{"id":7,"account_id":10},"created_by":{"id":101}`), 10, &Violation{}},
+		{"stake last request out of scope", stakes, stake(`"creation_tx":900,"last_request":{"id":3,"target_type":"ENTITY","target_id":1}`), 10, &Violation{}},
+		{"stake without tx", stakes, stake(`"created_by":5`), 10, ErrMalformedBody},
+
+		// NFTs: through the account's collections.
+		{"nfts of the collections", Check{Shape: NFTs, Set: Accounts}, nftPage("3", nft("0xA"), nft("0xB")), 10, nil},
+		{"nft of another contract", Check{Shape: NFTs, Set: Accounts}, nftPage("3", nft("0xA"), nft("0xC")), 10, &Violation{}},
+		{"nfts outnumber the tokens", Check{Shape: NFTs, Set: Accounts}, nftPage("4", nft("0xA")), 10, &Violation{}},
+		{"collections of another account", Check{Shape: NFTs, Set: Accounts}, nftPage("1", nft("0xC")), 11, &Violation{}},
+		{"collections unreadable", Check{Shape: NFTs, Set: Accounts}, nftPage("0"), 12, &UpstreamError{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := v.Verify([]byte(tt.body), tt.check, s)
+			err := v.Verify(context.Background(), []byte(tt.body), tt.check, s, tt.parent)
 			switch want := tt.want.(type) {
 			case nil:
 				if err != nil {
@@ -68,6 +142,11 @@ func TestVerify(t *testing.T) {
 					t.Fatalf("Verify() = %v, want a violation", err)
 				}
 				_ = want
+			case *UpstreamError:
+				var got *UpstreamError
+				if !errors.As(err, &got) {
+					t.Fatalf("Verify() = %v, want an upstream error", err)
+				}
 			default:
 				if !errors.Is(err, tt.want) {
 					t.Fatalf("Verify() = %v, want %v", err, tt.want)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 
@@ -42,7 +43,7 @@ func (e *apiError) body() []byte {
 
 var statusNames = map[int]string{
 	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-	405: "MethodNotAllowed", 413: "PayloadTooLarge", 420: "RateLimited", 431: "RequestHeaderFieldsTooLarge",
+	405: "MethodNotAllowed", 408: "RequestTimeout", 413: "PayloadTooLarge", 420: "RateLimited", 431: "RequestHeaderFieldsTooLarge",
 	500: "InternalError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout",
 }
 
@@ -74,7 +75,29 @@ var (
 	errTimeout      = newError(504, "upstream_timeout", "the upstream did not answer in time")
 	errTooLarge     = newError(502, "upstream_too_large", "the upstream response exceeds the gateway's size limit")
 	errScopeFailed  = newError(502, "scope_unresolved", "the key's scope could not be resolved from the upstream")
+
+	// Requests the HTTP server could not read (see parseError).
+	errUnparsable     = newError(400, "unparsable", "the request could not be read: malformed request line, header or framing (one Host, valid header names and values, a supported Transfer-Encoding)")
+	errHeaderTooLarge = newError(431, "header_too_large", "the request headers exceed the gateway's limit")
+	errBodyTooLarge   = newError(413, "body_too_large", "the request body exceeds the gateway's limit")
+	errReadTimeout    = newError(408, "read_timeout", "the request was not received in time")
 )
+
+// parseError classifies what fasthttp reports about a request it could not
+// read, before any pipeline step ran.
+func parseError(err error) *apiError {
+	var small *fasthttp.ErrSmallBuffer
+	var op *net.OpError
+	switch {
+	case errors.As(err, &small):
+		return errHeaderTooLarge
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return errBodyTooLarge
+	case errors.As(err, &op) && op.Timeout():
+		return errReadTimeout
+	}
+	return errUnparsable
+}
 
 // notFound is the answer for an object that is missing or out of scope: one
 // body per resource, identical in both cases, so existence does not leak.

@@ -32,7 +32,12 @@ const (
 func classifyName(name []byte) (class headerClass, variant bool) {
 	var buf [48]byte
 	if len(name) > len(buf) {
-		if hasFoldedPrefix(name, "x-ledger-") {
+		switch {
+		case hasFoldedPrefix(name, "x-ledger-"):
+			return drop, false
+		case hasFoldedPrefix(name, "x-forwarded-"):
+			return forwarded, false
+		case hasFoldedPrefix(name, "proxy-"):
 			return drop, false
 		}
 		return keep, false
@@ -59,8 +64,9 @@ func classifyName(name []byte) (class headerClass, variant bool) {
 		}
 		return workspace, false
 	// RFC 9110 §7.6.1 hop-by-hop fields, and the legacy ones.
-	case "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-		"proxy-authenticate", "proxy-authorization",
+	case "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+		// Proxy: httpoxy (CVE-2016-5385), a CGI upstream reads it as HTTP_PROXY.
+		"proxy",
 		// Credentials: the upstream gets the operator's, never the partner's.
 		"authorization", "cookie",
 		// The body is verified, so it must arrive unencoded.
@@ -69,14 +75,21 @@ func classifyName(name []byte) (class headerClass, variant bool) {
 		"x-original-url", "x-rewrite-url",
 		"expect":
 		return drop, variant
-	case "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
-		"x-forwarded-prefix", "x-real-ip":
+	case "forwarded", "x-real-ip":
 		return forwarded, variant
 	case "x-http-method-override", "x-http-method", "x-method-override":
 		return refuse, variant
 	}
 	if bytes.HasPrefix(f, []byte("x-ledger-")) {
 		return drop, variant // operator credentials and anything else of the upstream's
+	}
+	if bytes.HasPrefix(f, []byte("proxy-")) {
+		return drop, variant // Proxy-Connection, Proxy-Authorization, …: meant for a proxy, never the upstream
+	}
+	if bytes.HasPrefix(f, []byte("x-forwarded-")) {
+		// Every X-Forwarded-*: some stacks route by X-Forwarded-Uri or
+		// -Path as others do by X-Original-URL.
+		return forwarded, variant
 	}
 	return keep, variant
 }

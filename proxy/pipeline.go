@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -233,33 +232,8 @@ func (p *Proxy) checkOwner(ctx context.Context, st *state) error {
 // the scope when the caller gave none; an empty intersection is answered
 // here with an empty page.
 func (p *Proxy) inject(ctx *fasthttp.RequestCtx, st *state) error {
-	r := st.rule
-	set := st.scope.Set(r.FilterSet)
-	for _, pair := range st.query.Pairs() {
-		if string(pair.Key) == r.Filter {
-			continue
-		}
-		st.out = appendPair(st.out, pair.Key, pair.Value)
-	}
-	given := st.query.Filter()
-	if len(given) == 0 {
-		if len(set) == 0 {
-			return p.emptyPage(ctx, st)
-		}
-		if len(st.out) > 0 {
-			st.out = append(st.out, '&')
-		}
-		st.out = append(st.out, st.scope.Filter(r.FilterSet, r.Filter)...)
-		return nil
-	}
-	kept := 0
-	for _, id := range given {
-		if set.Has(id) {
-			st.out = appendIntPair(st.out, r.Filter, id)
-			kept++
-		}
-	}
-	if kept == 0 {
+	var empty bool
+	if st.out, empty = st.qs.Inject(st.out, &st.query, st.scope); empty {
 		return p.emptyPage(ctx, st)
 	}
 	return nil
@@ -267,16 +241,10 @@ func (p *Proxy) inject(ctx *fasthttp.RequestCtx, st *state) error {
 
 // scopedList answers a list the gateway builds itself (DESIGN §4).
 func (p *Proxy) scopedList(ctx *fasthttp.RequestCtx, st *state) error {
-	page, size := int64(1), int64(defaultPageSize)
-	for _, pair := range st.query.Pairs() {
-		switch string(pair.Key) {
-		case "page":
-			page = pair.Int
-		case "page_size":
-			size = pair.Int
-		default:
-			st.out = appendPair(st.out, pair.Key, pair.Value)
-		}
+	var page, size int64
+	var empty bool
+	if st.out, page, size, empty = st.qs.ListFilters(st.out, &st.query, st.scope); empty {
+		return p.emptyPage(ctx, st)
 	}
 	body, err := p.deps.Lister.Page(st.ctx, policy.ListRequest{
 		Path: st.ep.Template, KeyID: st.who.ID, KeyGen: st.who.Generation,
@@ -295,9 +263,6 @@ func (p *Proxy) scopedList(ctx *fasthttp.RequestCtx, st *state) error {
 	st.answered = true
 	return nil
 }
-
-// defaultPageSize is the upstream's default page_size.
-const defaultPageSize = 20
 
 var emptyPageBody = []byte(`{"edges":[],"page_info":{"count":0,"has_next_page":false}}`)
 
@@ -353,13 +318,22 @@ func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
 	switch {
 	case status == fasthttp.StatusNotFound && (st.rule.Strategy == policy.Path || st.rule.Strategy == policy.Owner):
 		return notFound(st.ep.Template) // one body for missing and out of scope
+	case status > fasthttp.StatusOK && status < fasthttp.StatusBadRequest && st.scope != nil:
+		// The upstream answers data with 200 only: another success or a
+		// redirect would carry what no check has seen.
+		p.opts.Logger.Error("unverifiable upstream status withheld", "route", st.ep.Template, "key_id", st.who.ID, "status", status)
+		return errMalformed
 	case status != fasthttp.StatusOK || st.rule.Verify.Shape == policy.NoCheck || st.scope == nil:
 		return nil
 	}
 	if ce := ctx.Response.Header.ContentEncoding(); len(ce) > 0 && string(ce) != "identity" {
 		return errEncoding
 	}
-	err := p.deps.Verifier.Verify(ctx.Response.Body(), st.rule.Verify, st.scope)
+	var parent int64 // the id a Path or Owner rule checked: sub-resources belong to it
+	if st.paramIdx >= 0 {
+		parent = st.params.Int(st.paramIdx)
+	}
+	err := p.deps.Verifier.Verify(ctx, ctx.Response.Body(), st.rule.Verify, st.scope, parent)
 	if err == nil {
 		return nil
 	}
@@ -394,22 +368,4 @@ func scrubResponse(h *fasthttp.ResponseHeader) {
 			h.Del(name)
 		}
 	}
-}
-
-func appendIntPair(b []byte, k string, v int64) []byte {
-	if len(b) > 0 {
-		b = append(b, '&')
-	}
-	b = append(b, k...)
-	b = append(b, '=')
-	return strconv.AppendInt(b, v, 10)
-}
-
-func appendPair(b, k, v []byte) []byte {
-	if len(b) > 0 {
-		b = append(b, '&')
-	}
-	b = append(b, k...)
-	b = append(b, '=')
-	return append(b, v...)
 }

@@ -112,6 +112,7 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 	p.states.New = func() any { return new(state) }
 	p.server = &fasthttp.Server{
 		Handler:                       p.serve,
+		ErrorHandler:                  p.unreadable,
 		Name:                          "reportgate",
 		ReadTimeout:                   opts.ReadTimeout,
 		WriteTimeout:                  opts.WriteTimeout,
@@ -178,6 +179,19 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("proxy: shutdown: %w", err)
 	}
 	return nil
+}
+
+// unreadable answers a request the server could not read (bad framing,
+// duplicate Host, oversized headers) in the upstream's Error shape, like
+// every other refusal; fasthttp closes the connection after it. The error
+// text is not logged: it may quote a header, the key included.
+func (p *Proxy) unreadable(ctx *fasthttp.RequestCtx, err error) {
+	ae := parseError(err)
+	p.opts.Logger.Info("request unreadable", "status", ae.status, "reason", ae.reason)
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(ae.status)
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(ae.body())
 }
 
 type fasthttpLogger struct{ l *slog.Logger }

@@ -240,11 +240,15 @@ func (c *KeyCache) TakeUsed() map[string]time.Time {
 	return out
 }
 
-// Invalidate forgets one key (by the hash of its secret), positive or
-// negative, and makes lookups in flight discard their result.
-func (c *KeyCache) Invalidate(hash [32]byte) {
+// Invalidate forgets one key (by the hash of its secret) unless the cached
+// record is already at generation or newer (a late event of a change the
+// cache has seen must not evict it), forgets it as unknown, and makes
+// lookups in flight retry.
+func (c *KeyCache) Invalidate(hash [32]byte, generation uint64) {
 	c.epoch.Add(1)
-	c.keys.Remove(hash)
+	if e, ok := c.keys.Peek(hash); !ok || e.p.Generation < generation {
+		c.keys.Remove(hash)
+	}
 	c.neg.Remove(hash)
 }
 

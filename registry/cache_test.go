@@ -102,7 +102,7 @@ func TestCacheInvalidate(t *testing.T) {
 	t.Parallel()
 	c, tb, _ := newTestCache(t, CacheOptions{})
 	ctx := context.Background()
-	tb.set("k1", Principal{ID: "key1", Active: true})
+	tb.set("k1", Principal{ID: "key1", Active: true, Generation: 1})
 	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,11 @@ func TestCacheInvalidate(t *testing.T) {
 	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
 		t.Fatalf("before the event the cached record serves: %v", err)
 	}
-	c.Invalidate(sha256.Sum256([]byte("k1")))
+	c.Invalidate(sha256.Sum256([]byte("k1")), 1) // a late event of a change already cached
+	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+		t.Fatalf("a stale event evicted a current record: %v", err)
+	}
+	c.Invalidate(sha256.Sum256([]byte("k1")), 2)
 	if _, err := c.Authenticate(ctx, []byte("k1")); !errors.Is(err, ErrKeyInactive) {
 		t.Errorf("after the event: %v, want ErrKeyInactive", err)
 	}
@@ -131,7 +135,7 @@ func TestCacheRacingInvalidationNotInserted(t *testing.T) {
 	for tb.calls.Load() == 0 {
 		time.Sleep(time.Millisecond) // wait for the lookup to be in flight
 	}
-	c.Invalidate(sha256.Sum256([]byte("k1")))
+	c.Invalidate(sha256.Sum256([]byte("k1")), 2)
 	tb.gate <- struct{}{} // first attempt returns, raced: retried
 	tb.gate <- struct{}{}
 	if err := <-done; err != nil {

@@ -172,7 +172,11 @@ func TestDisabledAdminCannotAct(t *testing.T) {
 	if got.ID != e.id(2) {
 		t.Fatalf("AdminByToken = %+v, want admin 2", got)
 	}
-	_, err = e.reg.AdminByToken(ctx, e.tokens[2][:KeyLen-1]+"x")
+	last := "x" // a different last character, so the checksum breaks
+	if e.tokens[2][KeyLen-1] == 'x' {
+		last = "y"
+	}
+	_, err = e.reg.AdminByToken(ctx, e.tokens[2][:KeyLen-1]+last)
 	wantErr(t, "token with a bad checksum", err, ErrNotFound)
 	other, _ := generateAdminToken()
 	_, err = e.reg.AdminByToken(ctx, other)

@@ -160,7 +160,7 @@ func (g *Gateway) buildProxy() error {
 	}
 	g.proxy, err = proxy.New(popts, up, proxy.Deps{
 		Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
-		Verifier: policy.NewVerifier(owners), Lister: lister, Webhooks: g.reg,
+		Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: g.reg,
 	})
 	return err
 }
@@ -267,7 +267,7 @@ func (g *Gateway) Event(e registry.Event) {
 	switch e.Type {
 	case registry.EventKey:
 		if h, err := e.HashBytes(); err == nil {
-			g.keys.Invalidate(h)
+			g.keys.Invalidate(h, e.Generation)
 		}
 	case registry.EventScope:
 		if e.All {

@@ -10,12 +10,12 @@ import (
 // from the gateway's own code (DESIGN §1).
 type oracle struct {
 	entities, accounts, users, groups, whitelists, transactions map[int64]bool
-	requests                                                    map[int64]bool
+	requests, digests, messages                                 map[int64]bool
 }
 
 func scopeOf(d ledgersim.Dataset, entities ...int64) oracle {
 	o := oracle{entities: set(), accounts: set(), users: set(), groups: set(), whitelists: set(),
-		transactions: set(), requests: set()}
+		transactions: set(), requests: set(), digests: set(), messages: set()}
 	for _, e := range entities {
 		o.entities[e] = true
 	}
@@ -60,6 +60,16 @@ func scopeOf(d ledgersim.Dataset, entities ...int64) oracle {
 	for _, tx := range d.Transactions {
 		if o.accounts[int64(tx.AccountID)] {
 			o.transactions[int64(tx.ID)] = true
+		}
+	}
+	for _, x := range d.Digests {
+		if o.accounts[int64(x.AccountID)] {
+			o.digests[int64(x.ID)] = true
+		}
+	}
+	for _, x := range d.Messages {
+		if o.accounts[int64(x.AccountID)] {
+			o.messages[int64(x.ID)] = true
 		}
 	}
 	for _, r := range d.Requests {
