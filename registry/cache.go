@@ -33,6 +33,9 @@ type Principal struct {
 	Entities   []int64
 	Generation uint64
 	Hash       [32]byte
+	// RateLimit is the key's own limit; the zero value is the gateway's
+	// default (see Limiter).
+	RateLimit RateLimit
 }
 
 // LookupFunc reads a key by the SHA-256 of its secret: found is false for a
