@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -37,6 +38,7 @@ type Registry struct {
 	now       func() time.Time
 	log       *slog.Logger
 	scripts   scripts
+	rate      *redis_rate.Limiter
 }
 
 // New returns a Registry for workspace on client. It does not touch the
@@ -67,6 +69,7 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	r.scripts = loadScripts()
+	r.rate = redis_rate.NewLimiter(client)
 	return r, nil
 }
 
