@@ -118,6 +118,7 @@ type bucket struct {
 	tokens    int   // leased and not used
 	fetching  bool  // a refill is in flight
 	denyUntil int64 // unix ns: Redis said the budget is spent until then
+	deniedAt  int64 // unix ns of Redis's last refusal
 	localTAT  int64 // the outage fallback's GCRA state
 	used      int64 // unix ns of the last request
 }
@@ -132,7 +133,7 @@ func (b *bucket) setLimit(l RateLimit, span time.Duration) {
 	perSpan := int((int64(l.Count)*int64(span) + int64(l.Per) - 1) / int64(l.Per))
 	b.lease = min(max(perSpan, 1), max(l.Burst/2, 1))
 	b.tokens = min(b.tokens, b.lease)
-	b.denyUntil, b.localTAT = 0, 0
+	b.denyUntil, b.deniedAt, b.localTAT = 0, 0, 0
 }
 
 const shards = 64
@@ -322,9 +323,12 @@ func (l *Limiter) take(b *bucket, lim RateLimit) (Verdict, time.Duration) {
 }
 
 // prefetch queues a background refill once the lease is half spent, so that
-// requests below the limit never wait for Redis.
+// requests below the limit never wait for Redis. A key Redis refused within
+// the last few lease spans is at or over its limit: a prefetch would mostly
+// be refused, so the next refill waits for a request that needs it.
 func (l *Limiter) prefetch(b *bucket, now int64) {
-	if b.fetching || b.tokens > b.lease/2 || now < b.denyUntil || l.down.Load() {
+	if b.fetching || b.tokens > b.lease/2 || now < b.denyUntil || l.down.Load() ||
+		now-b.deniedAt < overLimitSpans*int64(l.opts.LeaseSpan) {
 		return
 	}
 	b.fetching = true
@@ -334,6 +338,10 @@ func (l *Limiter) prefetch(b *bucket, now int64) {
 		b.fetching = false
 	}
 }
+
+// overLimitSpans is how long, in lease spans, a refusal from Redis marks a
+// key as over its limit (no prefetch).
+const overLimitSpans = 3
 
 func (l *Limiter) refillLoop() {
 	for {
@@ -387,7 +395,12 @@ func (l *Limiter) apply(b *bucket, g RateGrant, err error) {
 	case g.Granted > 0:
 		b.tokens += g.Granted
 	default:
-		b.denyUntil = l.opts.Now().UnixNano() + int64(max(g.RetryAfter, time.Millisecond))
+		// Wait for the lease Redis refused, and at least the time a lease
+		// takes to refill: replicas racing for the same refill would
+		// otherwise retry every few milliseconds. Nothing is lost meanwhile:
+		// the budget accumulates in Redis up to the burst.
+		b.deniedAt = l.opts.Now().UnixNano()
+		b.denyUntil = b.deniedAt + int64(max(g.RetryAfter, time.Duration(b.lease)*b.lim.Interval()))
 	}
 	b.fetching = false
 	b.cond.Broadcast()
