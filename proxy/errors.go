@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 
@@ -42,7 +43,7 @@ func (e *apiError) body() []byte {
 
 var statusNames = map[int]string{
 	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-	405: "MethodNotAllowed", 413: "PayloadTooLarge", 420: "RateLimited", 431: "RequestHeaderFieldsTooLarge",
+	405: "MethodNotAllowed", 408: "RequestTimeout", 413: "PayloadTooLarge", 420: "RateLimited", 429: "TooManyRequests", 431: "RequestHeaderFieldsTooLarge",
 	500: "InternalError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout",
 }
 
@@ -76,7 +77,36 @@ var (
 	errScopeFailed  = newError(502, "scope_unresolved", "the key's scope could not be resolved from the upstream")
 	errPageTooLarge = newError(400, "page_size", "page_size exceeds the gateway's maximum")
 	errNotServed    = newError(501, "not_served", "this operation is not served by this gateway yet")
+	errLimiterDown  = newError(503, "rate_limiter_down", "the rate limiter is unreachable; retry later")
+	// Requests fasthttp refuses before the pipeline (see serverError).
+	errHeaderTooLarge = newError(431, "header_too_large", "the request headers exceed the gateway's limit")
+	errBodyTooLarge   = newError(413, "body_too_large", "the request body exceeds the gateway's limit")
+	errReadTimeout    = newError(408, "read_timeout", "the request was not received in time")
+	errUnparsable     = newError(400, "unparsable", "the request could not be parsed as HTTP/1.1")
 )
+
+// statusRateLimited is the upstream's status for a breached rate limit
+// (DESIGN §3); reason420 is its reason phrase, which fasthttp does not know.
+const statusRateLimited = 420
+
+var reason420 = []byte("Enhance Your Calm")
+
+// limitAnswers are the refusals of the limits, in the status the gateway is
+// configured with (Options.RateLimitStatus: 420 like the upstream, or 429).
+type limitAnswers struct {
+	rate, concurrency, auth *apiError
+}
+
+func newLimitAnswers(status int) limitAnswers {
+	return limitAnswers{
+		rate: newError(status, "rate_limited",
+			"rate limit exceeded for this reporting API key; retry after the delay in Retry-After"),
+		concurrency: newError(status, "concurrency_limited",
+			"too many concurrent requests for this reporting API key; retry after the delay in Retry-After"),
+		auth: newError(status, "auth_throttled",
+			"too many failed authentications from this address; retry after the delay in Retry-After"),
+	}
+}
 
 // notFound is the answer for an object that is missing or out of scope: one
 // body per resource, identical in both cases, so existence does not leak.
@@ -91,6 +121,27 @@ func notFound(template string) *apiError {
 		noun = "entity"
 	}
 	return newError(404, "not_found", "%s%s not found", strings.ToUpper(noun[:1]), noun[1:])
+}
+
+// serverError is fasthttp's ErrorHandler: it answers a request fasthttp
+// could not read (too large, too slow, malformed) in the upstream's Error
+// shape. fasthttp closes the connection afterwards.
+func serverError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	ae := errUnparsable
+	switch {
+	case errors.As(err, &small):
+		ae = errHeaderTooLarge
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		ae = errBodyTooLarge
+	case errors.As(err, &netErr) && netErr.Timeout():
+		ae = errReadTimeout
+	}
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(ae.status)
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(ae.body())
 }
 
 // classify maps any error of the pipeline to the answer the partner gets.

@@ -30,6 +30,10 @@ type state struct {
 	rawPath  []byte
 	rawQuery []byte
 	who      *registry.Principal
+	adm      registry.Admission // released when the request ends
+	retry    time.Duration      // a refusal's Retry-After
+	limited  bool               // refused by the key's rate limit: X-RateLimit-* too
+	num      []byte             // scratch for formatting header values
 	scope    *policy.Scope
 	// out is the query sent upstream; uri the request target built from it.
 	out, uri []byte
@@ -42,6 +46,7 @@ func (s *state) reset(now time.Time) {
 	s.start, s.upStart = now, 0
 	s.ep, s.rule, s.qs, s.paramIdx = nil, nil, nil, -1
 	s.rawPath, s.rawQuery, s.who, s.scope = nil, nil, nil, nil
+	s.adm, s.retry, s.limited = registry.Admission{}, 0, false
 	s.out, s.uri = s.out[:0], s.uri[:0]
 	s.answered, s.decision = false, ""
 }
@@ -55,6 +60,7 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 		p.fail(ctx, st, err)
 	}
 	p.accessLog(ctx, st)
+	st.adm.Release()
 	p.states.Put(st)
 }
 
@@ -63,6 +69,9 @@ func (p *Proxy) pipeline(ctx *fasthttp.RequestCtx, st *state) error {
 		return err
 	}
 	if err := p.authenticate(ctx, st); err != nil {
+		return err
+	}
+	if err := p.rateLimit(st); err != nil {
 		return err
 	}
 	if err := p.authorize(ctx, st); err != nil || st.answered {
@@ -133,6 +142,9 @@ func (p *Proxy) trusted(ctx *fasthttp.RequestCtx) bool {
 }
 
 // authenticate checks the key offline, then through the cache (step 2).
+// A key the cache does not know costs its client's address one failed
+// authentication, given back if the key exists: an address out of failures
+// is refused before its keys could reach Redis, unless they are cached.
 func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	switch {
 	case st.hdr.keys == 0:
@@ -140,20 +152,48 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	case st.hdr.keys > 1:
 		return errTwoKeys
 	case !registry.CheckKeyFormat(st.hdr.key):
+		p.authFailed(ctx)
 		return errBadKey // garbage never reaches Redis
 	case st.hdr.workspaces == 0:
 		return errNoWorkspace
 	case st.hdr.workspaces > 1:
 		return errTwoWorkspace
 	case string(st.hdr.workspace) != p.opts.Workspace:
+		p.authFailed(ctx)
 		return errWorkspace
 	}
-	who, err := p.deps.Keys.Authenticate(ctx, st.hdr.key)
+	who, err := p.deps.Keys.Cached(st.hdr.key)
+	switch {
+	case err == registry.ErrNotCached:
+		who, err = p.lookup(ctx, st)
+	case errors.Is(err, registry.ErrUnknownKey):
+		p.authFailed(ctx)
+	}
 	if err != nil {
 		return err
 	}
 	st.who = who
 	return nil
+}
+
+// lookup asks the registry about a key the cache does not know, with one of
+// the client's failed authentications reserved.
+func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*registry.Principal, error) {
+	addr := p.clientAddr(ctx)
+	retry, ok := p.throttle.reserve(addr, p.opts.Now().UnixNano())
+	if !ok {
+		st.retry = retry
+		return nil, p.answers.auth
+	}
+	who, err := p.deps.Keys.Authenticate(ctx, st.hdr.key)
+	if !errors.Is(err, registry.ErrUnknownKey) {
+		p.throttle.refund(addr) // found, or not answered: not a failure
+	}
+	return who, err
+}
+
+func (p *Proxy) authFailed(ctx *fasthttp.RequestCtx) {
+	p.throttle.failed(p.clientAddr(ctx), p.opts.Now().UnixNano())
 }
 
 // authorize applies the operation's strategy (step 4).
@@ -363,8 +403,14 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
 	st.decision = ae.reason
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(ae.status)
+	if ae.status == statusRateLimited {
+		ctx.Response.Header.SetStatusMessage(reason420)
+	}
 	ctx.Response.Header.SetContentType("application/json")
 	ctx.Response.SetBodyRaw(ae.body())
+	if st.retry > 0 {
+		p.retryHeaders(ctx, st)
+	}
 	if st.hdr.clientClose {
 		ctx.SetConnectionClose()
 	}

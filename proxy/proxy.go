@@ -13,15 +13,20 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"reportgate/internal/gcra"
 	"reportgate/policy"
 	"reportgate/registry"
 )
 
 // Authenticator checks a well-formed reporting key (package registry's
-// KeyCache implements it).
+// KeyCache implements it). Cached answers from the cache alone, or
+// registry.ErrNotCached; Authenticate may ask Redis.
 type Authenticator interface {
+	Cached(key []byte) (*registry.Principal, error)
 	Authenticate(ctx context.Context, key []byte) (*registry.Principal, error)
 }
+
+var _ Authenticator = (*registry.KeyCache)(nil)
 
 // Options configure a Proxy. Each field's zero value means the documented
 // default where one exists.
@@ -51,6 +56,21 @@ type Options struct {
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's headers (431 beyond). Default 8 KiB.
 	MaxHeaderBytes int
+	// MaxBodyBytes bounds a request body (413 beyond); only
+	// PUT /notifications/configuration takes one. Default 64 KiB.
+	MaxBodyBytes int
+	// MaxConnsPerIP caps a client address's open connections; beyond,
+	// fasthttp answers 429 and closes. 0: no cap.
+	MaxConnsPerIP int
+	// RateLimitStatus is the status of the gateway's limit refusals: 420
+	// like the upstream (default) or 429.
+	RateLimitStatus int
+	// AuthFailures is the budget of failed authentications per client
+	// address (see authThrottle). Default one per second, 20 at once.
+	AuthFailures gcra.Limit
+	// AuthTrackedAddrs bounds the addresses AuthFailures remembers.
+	// Default 65536.
+	AuthTrackedAddrs int
 	// Logger receives the access log and incidents. Default slog.Default().
 	Logger *slog.Logger
 	// AccessLog writes one line per request. The zero value logs.
@@ -67,6 +87,8 @@ type Deps struct {
 	Owners   *policy.Owners
 	Verifier *policy.Verifier
 	Lister   *policy.Lister
+	// Limiter enforces per-key limits (step 3); nil admits everything.
+	Limiter RateLimiter
 }
 
 // Proxy is the partner-facing gateway. Safe for concurrent use; Close stops
@@ -77,6 +99,9 @@ type Proxy struct {
 	up     *Upstream
 	server *fasthttp.Server
 	states sync.Pool
+
+	answers  limitAnswers
+	throttle *authThrottle
 
 	mu sync.Mutex
 	ln net.Listener
@@ -92,16 +117,28 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)
-	p := &Proxy{opts: opts, deps: deps, up: up}
+	if opts.RateLimitStatus != 420 && opts.RateLimitStatus != 429 {
+		return nil, fmt.Errorf("proxy: RateLimitStatus %d: give 420 or 429", opts.RateLimitStatus)
+	}
+	if opts.AuthFailures.Interval <= 0 || opts.AuthFailures.Burst < 1 {
+		return nil, fmt.Errorf("proxy: AuthFailures %+v: give an interval and a burst of at least 1", opts.AuthFailures)
+	}
+	throttle, err := newAuthThrottle(opts.AuthFailures, opts.AuthTrackedAddrs)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: failed-authentication throttle: %w", err)
+	}
+	p := &Proxy{opts: opts, deps: deps, up: up, answers: newLimitAnswers(opts.RateLimitStatus), throttle: throttle}
 	p.states.New = func() any { return new(state) }
 	p.server = &fasthttp.Server{
 		Handler:                       p.serve,
+		ErrorHandler:                  serverError,
 		Name:                          "reportgate",
 		ReadTimeout:                   opts.ReadTimeout,
 		WriteTimeout:                  opts.WriteTimeout,
 		IdleTimeout:                   opts.IdleTimeout,
 		ReadBufferSize:                opts.MaxHeaderBytes,
-		MaxRequestBodySize:            64 << 10, // only PUT /notifications/configuration has a body
+		MaxRequestBodySize:            opts.MaxBodyBytes,
+		MaxConnsPerIP:                 opts.MaxConnsPerIP,
 		DisablePreParseMultipartForm:  true,
 		NoDefaultServerHeader:         true,
 		NoDefaultContentType:          true,
@@ -133,6 +170,18 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = 8 << 10
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 64 << 10
+	}
+	if o.RateLimitStatus == 0 {
+		o.RateLimitStatus = statusRateLimited
+	}
+	if o.AuthFailures == (gcra.Limit{}) {
+		o.AuthFailures = gcra.Limit{Interval: time.Second, Burst: 20}
+	}
+	if o.AuthTrackedAddrs <= 0 {
+		o.AuthTrackedAddrs = 1 << 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
