@@ -41,6 +41,7 @@ type Gateway struct {
 	ownRedis bool
 	reg      *registry.Registry
 	keys     *registry.KeyCache
+	limiter  *registry.Limiter
 	up       *proxy.Upstream
 	resolver *policy.Resolver
 	proxy    *proxy.Proxy
@@ -79,6 +80,13 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.limiter, err = registry.NewLimiter(g.reg, registry.LimiterOptions{
+		Default: cfg.DefaultRateLimit, LeaseSpan: cfg.RateLimitLease, MaxInFlight: cfg.MaxInflightPerKey,
+		Outage: registry.OutageMode(cfg.RateLimitOutage), Now: g.now, Logger: g.log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := g.buildProxy(); err != nil {
 		return nil, err
 	}
@@ -107,6 +115,9 @@ func (g *Gateway) buildProxy() error {
 		MaxResponseBytes: g.cfg.MaxResponseBytes, MaxPageSize: g.cfg.MaxPageSize,
 		DenyReferenceData: !g.cfg.ReferenceData,
 		TrustedProxies:    g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
+		ReadTimeout: g.cfg.ReadTimeout, WriteTimeout: g.cfg.WriteTimeout, IdleTimeout: g.cfg.IdleTimeout,
+		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
+		RateLimitStatus: g.cfg.RateLimitStatus, AuthFailures: g.cfg.FailedAuth,
 	}
 	up := proxy.NewUpstream(popts)
 	g.up = up
@@ -126,7 +137,7 @@ func (g *Gateway) buildProxy() error {
 	}
 	g.proxy, err = proxy.New(popts, up, proxy.Deps{
 		Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
-		Verifier: policy.NewVerifier(owners), Lister: lister,
+		Verifier: policy.NewVerifier(owners), Lister: lister, Limiter: g.limiter,
 	})
 	return err
 }
@@ -150,6 +161,7 @@ func (g *Gateway) lookup(ctx context.Context, hash [32]byte) (registry.Principal
 	}
 	return registry.Principal{
 		ID: k.ID, Active: k.Status == registry.StatusActive, Entities: k.Entities, Generation: k.Generation,
+		RateLimit: k.RateLimit,
 	}, true, nil
 }
 
@@ -165,6 +177,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
+	g.limiter.Start()
 	g.spawn(func() { g.reg.Watch(bg, g) })
 	g.spawn(func() { g.every(bg, time.Minute, g.expire) })
 	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
@@ -265,6 +278,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.cancel()
 	}
 	g.wg.Wait()
+	g.limiter.Close()
 	if g.ownRedis {
 		errs = append(errs, g.rdb.Close())
 	}
