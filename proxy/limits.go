@@ -18,7 +18,7 @@ import (
 // RateLimiter decides whether an authenticated key may go on (package
 // registry's Limiter implements it).
 type RateLimiter interface {
-	Admit(p *registry.Principal) registry.Admission
+	Admit(p *registry.Principal, now time.Time) registry.Admission
 }
 
 var _ RateLimiter = (*registry.Limiter)(nil)
@@ -30,7 +30,7 @@ func (p *Proxy) rateLimit(st *state) error {
 	if p.deps.Limiter == nil {
 		return nil
 	}
-	st.adm = p.deps.Limiter.Admit(st.who)
+	st.adm = p.deps.Limiter.Admit(st.who, st.start)
 	switch st.adm.Verdict {
 	case registry.Admitted:
 		return nil
@@ -70,7 +70,7 @@ func (p *Proxy) retryHeaders(ctx *fasthttp.RequestCtx, st *state) {
 	st.num = strconv.AppendInt(st.num[:0], int64(st.adm.Limit.Count), 10)
 	h.SetBytesKV(hdrLimit, st.num)
 	h.SetBytesKV(hdrRemaining, zero)
-	reset := p.opts.Now().Add(st.retry)
+	reset := st.start.Add(st.retry)
 	st.num = strconv.AppendInt(st.num[:0], (reset.UnixNano()+int64(time.Second)-1)/int64(time.Second), 10)
 	h.SetBytesKV(hdrReset, st.num)
 }

@@ -58,7 +58,8 @@ type LimiterOptions struct {
 	// Outage is the behaviour while Redis is unreachable. Default
 	// OutageLocal.
 	Outage OutageMode
-	// Timeout bounds one Redis call. Default 250ms.
+	// Timeout bounds one Redis call, like the key cache's lookups. Default
+	// 500ms.
 	Timeout time.Duration
 	// ProbeEvery is how often Redis is pinged while unreachable; requests
 	// never wait for it meanwhile. Default 500ms.
@@ -192,7 +193,7 @@ func setLimiterDefaults(o *LimiterOptions) {
 		}
 	}
 	def(&o.LeaseSpan, 100*time.Millisecond)
-	def(&o.Timeout, 250*time.Millisecond)
+	def(&o.Timeout, 500*time.Millisecond)
 	def(&o.ProbeEvery, 500*time.Millisecond)
 	def(&o.IdleAfter, 5*time.Minute)
 	if o.MaxInFlight == 0 {
@@ -243,10 +244,12 @@ func (l *Limiter) every(d time.Duration, f func()) {
 	}
 }
 
-// Admit decides on one request of p. It allocates nothing and calls Redis
-// only when the key's lease is empty and no refill is under way (a key's
-// first request on this replica, or the first after a refusal expired).
-func (l *Limiter) Admit(p *Principal) Admission {
+// Admit decides on one request of p arriving at now (the caller has read
+// the clock already; reading it again costs as much as the rest of Admit).
+// It allocates nothing and calls Redis only when the key's lease is empty
+// and no refill is under way (a key's first request on this replica, or the
+// first after a refusal expired).
+func (l *Limiter) Admit(p *Principal, now time.Time) Admission {
 	lim := p.RateLimit
 	if lim.Count == 0 {
 		lim = l.opts.Default
@@ -256,7 +259,7 @@ func (l *Limiter) Admit(p *Principal) Admission {
 		b.inflight.Add(-1)
 		return Admission{Verdict: OverConcurrency, Limit: lim, RetryAfter: time.Second}
 	}
-	v, retry := l.take(b, lim)
+	v, retry := l.take(b, lim, now.UnixNano())
 	if v != Admitted {
 		b.inflight.Add(-1)
 		return Admission{Verdict: v, Limit: lim, RetryAfter: retry}
@@ -290,14 +293,16 @@ func (l *Limiter) bucket(id string) *bucket {
 // refilled budget; then the request is refused like an exhausted key.
 const maxAttempts = 4
 
-func (l *Limiter) take(b *bucket, lim RateLimit) (Verdict, time.Duration) {
+func (l *Limiter) take(b *bucket, lim RateLimit, now int64) (Verdict, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.lim != lim {
 		b.setLimit(lim, l.opts.LeaseSpan)
 	}
-	for range maxAttempts {
-		now := l.opts.Now().UnixNano()
+	for attempt := range maxAttempts {
+		if attempt > 0 { // after waiting for Redis
+			now = l.opts.Now().UnixNano()
+		}
 		b.used = now
 		switch {
 		case b.tokens > 0:

@@ -85,7 +85,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func admit(l *Limiter, p *Principal) Verdict {
-	a := l.Admit(p)
+	a := l.Admit(p, l.opts.Now())
 	a.Release()
 	return a.Verdict
 }
@@ -120,7 +120,7 @@ func TestLimiterRefusesLocallyUntilRetry(t *testing.T) {
 		}
 	}
 	eventually(t, "the prefetch is refused", func() bool { return src.callCount() == 2 })
-	a := l.Admit(p)
+	a := l.Admit(p, l.opts.Now())
 	if a.Verdict != OverRate || a.RetryAfter != 300*time.Millisecond || a.Limit.Count != 100 {
 		t.Fatalf("over the budget: %+v, want OverRate for 300ms at 100/s", a)
 	}
@@ -174,15 +174,15 @@ func TestLimiterCapsConcurrency(t *testing.T) {
 	t.Parallel()
 	l := newLimiter(t, &fakeSource{unlimited: true}, LimiterOptions{MaxInFlight: 2})
 	p := &Principal{ID: "key_a"}
-	a1, a2 := l.Admit(p), l.Admit(p)
-	if a3 := l.Admit(p); a3.Verdict != OverConcurrency || a3.RetryAfter <= 0 {
+	a1, a2 := l.Admit(p, l.opts.Now()), l.Admit(p, l.opts.Now())
+	if a3 := l.Admit(p, l.opts.Now()); a3.Verdict != OverConcurrency || a3.RetryAfter <= 0 {
 		t.Fatalf("third concurrent request: %+v, want OverConcurrency", a3)
 	}
 	if v := admit(l, &Principal{ID: "key_b"}); v != Admitted {
 		t.Fatalf("another key: %v", v)
 	}
 	a1.Release()
-	a3 := l.Admit(p)
+	a3 := l.Admit(p, l.opts.Now())
 	if a3.Verdict != Admitted {
 		t.Fatalf("after a release: %v", a3.Verdict)
 	}
