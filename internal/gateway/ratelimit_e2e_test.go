@@ -17,6 +17,7 @@ import (
 
 	"reportgate/config"
 	"reportgate/internal/gateway"
+	"reportgate/internal/gcra"
 	"reportgate/internal/ledgersim"
 )
 
@@ -108,9 +109,21 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 	shots := paced(t, c, replicas, hot, 3*rate, 4*time.Second)
 	<-done
 
-	admitted, refused := 0, 0
+	// A lease call that timed out switches a replica to its outage mode for
+	// a while: then there is no shared limit to measure.
+	if strings.Contains(w.logs.String(), "rate limiter: redis unreachable") {
+		t.Skip("a lease call to Redis timed out (the machine is too loaded): no shared limit to measure")
+	}
+	// The reference is one ideal limiter (GCRA, the key's rate and burst)
+	// seeing the same requests at the times they were sent: that keeps the
+	// comparison fair when a loaded machine delays the load generator.
+	admitted, refused, ideal := 0, 0, 0
+	var tat int64
 	var sample shot
 	for _, s := range shots {
+		if ok, _ := gcra.Allow(&tat, s.at.UnixNano(), gcra.Limit{Interval: time.Second / rate, Burst: burst}); ok {
+			ideal++
+		}
 		switch s.status {
 		case http.StatusOK:
 			admitted++
@@ -122,15 +135,14 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 		}
 	}
 	elapsed := shots[len(shots)-1].at.Sub(shots[0].at).Seconds()
-	got := float64(admitted-burst) / elapsed
 	calls = redisScriptCalls(t, w) - calls
-	t.Logf("hot key: %d admitted, %d refused in %.2fs: %.1f/s for a limit of %d/s (burst %d); %d Redis script calls for %d requests of both keys",
-		admitted, refused, elapsed, got, rate, burst, calls, len(shots)+len(calmShots))
+	t.Logf("hot key: %d admitted, %d refused in %.2fs (%.1f/s for a limit of %d/s, burst %d); one ideal limiter: %d; %d Redis script calls for %d requests of both keys",
+		admitted, refused, elapsed, float64(admitted-burst)/elapsed, rate, burst, ideal, calls, len(shots)+len(calmShots))
+	if d := float64(admitted-ideal) / float64(ideal); d < -0.1 || d > 0.1 {
+		t.Errorf("two replicas admitted %d, one ideal limiter %d: %+.1f%%, want within ±10%%", admitted, ideal, 100*d)
+	}
 	if calls > (len(shots)+len(calmShots))/2 {
 		t.Errorf("%d Redis calls for %d requests: leases are not batched", calls, len(shots)+len(calmShots))
-	}
-	if got < rate*0.9 || got > rate*1.1 {
-		t.Errorf("admitted %.1f/s across two replicas, want %d/s ± 10%%", got, rate)
 	}
 	checkRefusal(t, sample, rate)
 	for _, s := range calmShots {
