@@ -152,14 +152,14 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	case st.hdr.keys > 1:
 		return errTwoKeys
 	case !registry.CheckKeyFormat(st.hdr.key):
-		p.authFailed(ctx)
+		p.authFailed(ctx, st)
 		return errBadKey // garbage never reaches Redis
 	case st.hdr.workspaces == 0:
 		return errNoWorkspace
 	case st.hdr.workspaces > 1:
 		return errTwoWorkspace
 	case string(st.hdr.workspace) != p.opts.Workspace:
-		p.authFailed(ctx)
+		p.authFailed(ctx, st)
 		return errWorkspace
 	}
 	who, err := p.deps.Keys.Cached(st.hdr.key)
@@ -167,7 +167,7 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	case err == registry.ErrNotCached:
 		who, err = p.lookup(ctx, st)
 	case errors.Is(err, registry.ErrUnknownKey):
-		p.authFailed(ctx)
+		p.authFailed(ctx, st)
 	}
 	if err != nil {
 		return err
@@ -180,7 +180,7 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 // the client's failed authentications reserved.
 func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*registry.Principal, error) {
 	addr := p.clientAddr(ctx)
-	retry, ok := p.throttle.reserve(addr, p.opts.Now().UnixNano())
+	retry, ok := p.throttle.reserve(addr, st.start.UnixNano())
 	if !ok {
 		st.retry = retry
 		return nil, p.answers.auth
@@ -192,8 +192,8 @@ func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*registry.Principal
 	return who, err
 }
 
-func (p *Proxy) authFailed(ctx *fasthttp.RequestCtx) {
-	p.throttle.failed(p.clientAddr(ctx), p.opts.Now().UnixNano())
+func (p *Proxy) authFailed(ctx *fasthttp.RequestCtx, st *state) {
+	p.throttle.failed(p.clientAddr(ctx), st.start.UnixNano())
 }
 
 // authorize applies the operation's strategy (step 4).
