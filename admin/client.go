@@ -139,8 +139,7 @@ type KeyEdit struct {
 
 // Edit is PATCH /v1/keys/{id}.
 func (c *Client) Edit(ctx context.Context, id string, e KeyEdit) (out KeyAndRequest, err error) {
-	body := editBody{Name: e.Name, Entities: e.Entities, RateLimit: e.RateLimit, RateLimitBurst: e.RateLimitBurst}
-	err = c.Do(ctx, "PATCH", "/v1/keys/"+url.PathEscape(id), nil, body, &out)
+	err = c.Do(ctx, "PATCH", "/v1/keys/"+url.PathEscape(id), nil, editBody(e), &out)
 	return out, err
 }
 
