@@ -121,9 +121,25 @@ func (c *Client) CreateKey(ctx context.Context, name string, entities []int64) (
 	return out, err
 }
 
-// EditKey is PATCH /v1/keys/{id}; a nil field is left out (kept).
+// EditKey is PATCH /v1/keys/{id} of the name and entities; a nil field is
+// left out (kept).
 func (c *Client) EditKey(ctx context.Context, id string, name *string, entities *[]int64) (out KeyAndRequest, err error) {
-	err = c.Do(ctx, "PATCH", "/v1/keys/"+url.PathEscape(id), nil, editBody{Name: name, Entities: entities}, &out)
+	return c.Edit(ctx, id, KeyEdit{Name: name, Entities: entities})
+}
+
+// KeyEdit is the body of PATCH /v1/keys/{id}; a nil field is left out
+// (kept). RateLimit is "N/s", "N/m" or "default"; RateLimitBurst goes with
+// N/s or N/m.
+type KeyEdit struct {
+	Name           *string
+	Entities       *[]int64
+	RateLimit      *string
+	RateLimitBurst *int
+}
+
+// Edit is PATCH /v1/keys/{id}.
+func (c *Client) Edit(ctx context.Context, id string, e KeyEdit) (out KeyAndRequest, err error) {
+	err = c.Do(ctx, "PATCH", "/v1/keys/"+url.PathEscape(id), nil, editBody(e), &out)
 	return out, err
 }
 

@@ -18,6 +18,10 @@ type createBody struct {
 type editBody struct {
 	Name     *string  `json:"name"`
 	Entities *[]int64 `json:"entities"`
+	// RateLimit is "N/s", "N/m" or "default" (the gateway's);
+	// RateLimitBurst goes with N/s or N/m (absent: N).
+	RateLimit      *string `json:"rate_limit,omitempty"`
+	RateLimitBurst *int    `json:"rate_limit_burst,omitempty"`
 }
 
 func (a *API) listKeys(_ http.ResponseWriter, r *http.Request, _ registry.Admin) (int, any, error) {
@@ -76,9 +80,39 @@ func (a *API) editKey(w http.ResponseWriter, r *http.Request, who registry.Admin
 		}
 		e.Entities = *body.Entities
 	}
+	var err error
+	if e.RateLimit, err = rateLimitEdit(body.RateLimit, body.RateLimitBurst); err != nil {
+		return 0, nil, err
+	}
 	k, req, err := a.reg.FileEdit(r.Context(), who.ID, r.PathValue("id"), e)
 	a.notifyFiled(r.Context(), req, err)
 	return http.StatusAccepted, both(k, req), err
+}
+
+// rateLimitEdit reads an edit's rate limit: nil keeps the key's, "default"
+// returns it to the gateway's, N/s or N/m sets its own.
+func rateLimitEdit(rate *string, burst *int) (*registry.RateLimit, error) {
+	switch {
+	case rate == nil && burst == nil:
+		return nil, nil
+	case rate == nil:
+		return nil, badRequest("rate_limit_burst: give it with a rate_limit such as 10/s")
+	case *rate == "default" && burst != nil:
+		return nil, badRequest("rate_limit_burst: the default limit has the gateway's burst; give it with N/s or N/m")
+	case *rate == "default":
+		return &registry.RateLimit{}, nil
+	case burst != nil && *burst < 1:
+		return nil, badRequest("rate_limit_burst: must be at least 1; omit it for one period's worth")
+	}
+	b := 0
+	if burst != nil {
+		b = *burst
+	}
+	l, err := registry.NewRateLimit(*rate, b)
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
 }
 
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {

@@ -24,6 +24,10 @@ type Key struct {
 	RevealedAt     time.Time `json:"revealed_at,omitzero"`
 	LastUsedAt     time.Time `json:"last_used_at,omitzero"`
 	PendingRequest string    `json:"pending_request,omitempty"`
+	// RateLimit is the key's own limit ("N/s" or "N/m") with its burst;
+	// both are absent for a key on the gateway's default.
+	RateLimit      string `json:"rate_limit,omitempty"`
+	RateLimitBurst int    `json:"rate_limit_burst,omitempty"`
 }
 
 // Vote is one admin's approval or rejection.
@@ -33,8 +37,9 @@ type Vote struct {
 	At        time.Time `json:"at"`
 }
 
-// Diff is what a request changes: name and entities for create and edit,
-// status for revoke.
+// Diff is what a request changes: name and entities for create and edit
+// (and rate_limit, rate_limit_burst when an edit changes them), status for
+// revoke.
 type Diff struct {
 	Before registry.KeyState `json:"before"`
 	After  registry.KeyState `json:"after"`
@@ -133,6 +138,7 @@ func keyView(k registry.Key) Key {
 		ID: k.ID, Name: k.Name, Entities: k.Entities, Status: string(k.Status), Generation: k.Generation,
 		DisplayPrefix: k.DisplayPrefix, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
 		RevealedAt: k.RevealedAt, LastUsedAt: k.LastUsedAt, PendingRequest: k.PendingRequest,
+		RateLimit: k.RateLimit.Rate(), RateLimitBurst: k.RateLimit.Burst,
 	}
 }
 

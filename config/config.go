@@ -4,6 +4,9 @@ import (
 	"net/netip"
 	"net/url"
 	"time"
+
+	"reportgate/internal/gcra"
+	"reportgate/registry"
 )
 
 // Config is the configuration of `reportgate serve`. The zero value is not
@@ -86,6 +89,51 @@ type Config struct {
 	// are kept. Default none: every client copy is stripped.
 	TrustedProxies []string
 
+	// RateLimit is the request budget of a key without its own (keys edit
+	// --rate-limit): "N/s" or "N/m", shared by every replica on the same
+	// Redis. Default "10/s".
+	RateLimit string
+	// RateLimitBurst is how many of those requests may come at once.
+	// Default 20.
+	RateLimitBurst int
+	// RateLimitStatus answers a breached limit: 420 like the upstream, or
+	// 429. Default 420.
+	RateLimitStatus int
+	// RateLimitLease is the slice of a key's budget a replica takes from
+	// Redis at once, as a duration at the key's rate (at least 1 request, at
+	// most half the burst). Longer: fewer Redis calls, looser cross-replica
+	// bound (docs/rate-limits.md). Default 100ms.
+	RateLimitLease time.Duration
+	// RateLimitOutage is what limits do while Redis is unreachable: "local"
+	// (each replica enforces every key's limit alone), "open" (none) or
+	// "closed" (503). Default "local".
+	RateLimitOutage string
+	// MaxInflightPerKey caps one key's concurrent requests on one replica.
+	// Default 32.
+	MaxInflightPerKey int
+	// FailedAuthLimit is the budget of failed authentications per client
+	// address and replica, "N/s" or "N/m"; beyond it, keys this replica has
+	// not cached are refused without asking Redis. Default "1/s".
+	FailedAuthLimit string
+	// FailedAuthBurst is how many failures may come at once. Default 20.
+	FailedAuthBurst int
+
+	// ReadTimeout bounds reading one partner request, headers and body
+	// (slow clients are cut off). Default 10s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one response. Default 30s.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle this long. Default 60s.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's headers (431 beyond). Default 8192.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds a request body (413 beyond). Default 65536.
+	MaxBodyBytes int
+	// MaxConnsPerIP caps one client address's open connections (429 and
+	// close beyond). Default 128; 0: no cap (behind a load balancer, whose
+	// address every connection shares).
+	MaxConnsPerIP int
+
 	// LogFormat is "json" (default) or "text".
 	LogFormat string
 	// LogLevel is "debug", "info" (default), "warn" or "error".
@@ -95,30 +143,46 @@ type Config struct {
 	ShutdownGrace time.Duration
 
 	// Derived by Validate; not settable.
-	Upstream        *url.URL
-	TrustedPrefixes []netip.Prefix
-	Redis           RedisTarget
+	Upstream         *url.URL
+	TrustedPrefixes  []netip.Prefix
+	Redis            RedisTarget
+	DefaultRateLimit registry.RateLimit
+	FailedAuth       gcra.Limit
 }
 
 // Default returns the configuration with every default set.
 func Default() Config {
 	return Config{
-		Listen:           ":8080",
-		AdminListen:      "127.0.0.1:9090",
-		UpstreamTimeout:  10 * time.Second,
-		UpstreamMaxConns: 512,
-		MaxResponseBytes: 8 << 20,
-		MaxPageSize:      500,
-		MaxScan:          10_000,
-		ReferenceData:    true,
-		Quorum:           2,
-		RequestTTL:       7 * 24 * time.Hour,
-		KeyCacheSize:     100_000,
-		NegativeCacheTTL: 5 * time.Second,
-		OutageGrace:      5 * time.Minute,
-		ScopeMaxAge:      60 * time.Second,
-		LogFormat:        "json",
-		LogLevel:         "info",
-		ShutdownGrace:    15 * time.Second,
+		Listen:            ":8080",
+		AdminListen:       "127.0.0.1:9090",
+		UpstreamTimeout:   10 * time.Second,
+		UpstreamMaxConns:  512,
+		MaxResponseBytes:  8 << 20,
+		MaxPageSize:       500,
+		MaxScan:           10_000,
+		ReferenceData:     true,
+		Quorum:            2,
+		RequestTTL:        7 * 24 * time.Hour,
+		KeyCacheSize:      100_000,
+		NegativeCacheTTL:  5 * time.Second,
+		OutageGrace:       5 * time.Minute,
+		ScopeMaxAge:       60 * time.Second,
+		RateLimit:         "10/s",
+		RateLimitBurst:    20,
+		RateLimitStatus:   420,
+		RateLimitLease:    100 * time.Millisecond,
+		RateLimitOutage:   "local",
+		MaxInflightPerKey: 32,
+		FailedAuthLimit:   "1/s",
+		FailedAuthBurst:   20,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    8 << 10,
+		MaxBodyBytes:      64 << 10,
+		MaxConnsPerIP:     128,
+		LogFormat:         "json",
+		LogLevel:          "info",
+		ShutdownGrace:     15 * time.Second,
 	}
 }

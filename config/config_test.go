@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"reportgate/internal/gcra"
+	"reportgate/registry"
 )
 
 func valid() Config {
@@ -92,6 +95,22 @@ func TestValidateCases(t *testing.T) {
 		{"redis cluster", func(c *Config) { c.RedisURL = "redis-cluster://h:7000?addr=h2:7001" }, ""},
 		{"trusted single ip", func(c *Config) { c.TrustedProxies = []string{"10.1.2.3"} }, ""},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log-level"},
+		{"rate per minute", func(c *Config) { c.RateLimit = "600/m" }, ""},
+		{"rate without unit", func(c *Config) { c.RateLimit = "10" }, "rate-limit"},
+		{"rate per hour", func(c *Config) { c.RateLimit = "10/h" }, "rate-limit"},
+		{"zero burst", func(c *Config) { c.RateLimitBurst = 0 }, "rate-limit-burst"},
+		{"status 429", func(c *Config) { c.RateLimitStatus = 429 }, ""},
+		{"status 503", func(c *Config) { c.RateLimitStatus = 503 }, "rate-limit-status"},
+		{"zero lease", func(c *Config) { c.RateLimitLease = 0 }, "rate-limit-lease"},
+		{"outage open", func(c *Config) { c.RateLimitOutage = "open" }, ""},
+		{"outage maybe", func(c *Config) { c.RateLimitOutage = "maybe" }, "rate-limit-outage"},
+		{"zero in flight", func(c *Config) { c.MaxInflightPerKey = 0 }, "max-inflight-per-key"},
+		{"failed auth rate", func(c *Config) { c.FailedAuthLimit = "often" }, "failed-auth-limit"},
+		{"zero read timeout", func(c *Config) { c.ReadTimeout = 0 }, "read-timeout"},
+		{"tiny headers", func(c *Config) { c.MaxHeaderBytes = 100 }, "max-header-bytes"},
+		{"tiny body", func(c *Config) { c.MaxBodyBytes = 10 }, "max-body-bytes"},
+		{"no connection cap", func(c *Config) { c.MaxConnsPerIP = 0 }, ""},
+		{"negative connection cap", func(c *Config) { c.MaxConnsPerIP = -1 }, "max-conns-per-ip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +129,21 @@ func TestValidateCases(t *testing.T) {
 				t.Fatalf("Validate() = %v, want one problem for --%s", err, tt.flag)
 			}
 		})
+	}
+}
+
+func TestValidateDerivesLimits(t *testing.T) {
+	t.Parallel()
+	c := valid()
+	c.RateLimit, c.RateLimitBurst, c.FailedAuthLimit, c.FailedAuthBurst = "600/m", 50, "30/m", 5
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if want := (registry.RateLimit{Count: 600, Per: time.Minute, Burst: 50}); c.DefaultRateLimit != want {
+		t.Errorf("DefaultRateLimit = %+v, want %+v", c.DefaultRateLimit, want)
+	}
+	if want := (gcra.Limit{Interval: 2 * time.Second, Burst: 5}); c.FailedAuth != want {
+		t.Errorf("FailedAuth = %+v, want %+v", c.FailedAuth, want)
 	}
 }
 

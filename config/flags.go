@@ -47,10 +47,29 @@ func (c *Config) BindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.OutageGrace, "outage-grace", c.OutageGrace, "how long cached ACTIVE keys keep serving while Redis is unreachable (0: none)")
 	fs.DurationVar(&c.ScopeMaxAge, "scope-max-age", c.ScopeMaxAge, "oldest scope snapshot served before a rebuild from the upstream")
 	fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "CIDR ranges whose Forwarded/X-Forwarded-* headers are kept (comma-separated)")
+	c.bindLimits(fs)
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time in-flight requests get after SIGTERM")
 	annotateEnv(fs)
+}
+
+// bindLimits registers the rate limits and the defences against abuse.
+func (c *Config) bindLimits(fs *pflag.FlagSet) {
+	fs.StringVar(&c.RateLimit, "rate-limit", c.RateLimit, "default request budget of a key, N/s or N/m, shared by replicas on one Redis")
+	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", c.RateLimitBurst, "requests of the default budget that may come at once")
+	fs.IntVar(&c.RateLimitStatus, "rate-limit-status", c.RateLimitStatus, "status of a breached limit: 420 (like the upstream) or 429")
+	fs.DurationVar(&c.RateLimitLease, "rate-limit-lease", c.RateLimitLease, "budget a replica leases from Redis at once, as time at the key's rate")
+	fs.StringVar(&c.RateLimitOutage, "rate-limit-outage", c.RateLimitOutage, "limits while Redis is unreachable: local (per replica), open or closed (503)")
+	fs.IntVar(&c.MaxInflightPerKey, "max-inflight-per-key", c.MaxInflightPerKey, "concurrent requests of one key on one replica")
+	fs.StringVar(&c.FailedAuthLimit, "failed-auth-limit", c.FailedAuthLimit, "failed authentications per client address, N/s or N/m, before its uncached keys are refused")
+	fs.IntVar(&c.FailedAuthBurst, "failed-auth-burst", c.FailedAuthBurst, "failed authentications a client address may make at once")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time to read one partner request, headers and body (cuts off slow clients)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time to write one response to a partner")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "idle time after which a keep-alive partner connection is closed")
+	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest request headers accepted, in bytes (431 beyond)")
+	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted, in bytes (413 beyond)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "open connections per client address (0: no cap, e.g. behind a load balancer)")
 }
 
 // BindRegistry registers the settings every command that opens the registry

@@ -9,6 +9,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"reportgate/internal/gcra"
+	"reportgate/registry"
 )
 
 // Problem is one invalid setting: the flag, its variable, what is wrong and
@@ -93,6 +97,7 @@ func (c *Config) Validate() error {
 	positive(add, "outage-grace", c.OutageGrace >= 0, "give 0 (off) or a duration such as 5m")
 	positive(add, "scope-max-age", c.ScopeMaxAge > 0, "give a duration such as 60s")
 	positive(add, "shutdown-grace", c.ShutdownGrace >= 0, "give a duration such as 15s")
+	c.validateLimits(add)
 	prefixes, bad := parsePrefixes(c.TrustedProxies)
 	for _, b := range bad {
 		add("trusted-proxies", fmt.Sprintf("%q is not a CIDR range or IP address", b), "give ranges such as 10.0.0.0/8")
@@ -110,6 +115,41 @@ func (c *Config) Validate() error {
 	}
 	c.Upstream, c.TrustedPrefixes = u, prefixes
 	return nil
+}
+
+// validateLimits checks the rate limits and the defences against abuse, and
+// fills their derived fields.
+func (c *Config) validateLimits(add func(flag, problem, fix string)) {
+	count, per, err := registry.ParseRate(c.RateLimit)
+	if err != nil {
+		add("rate-limit", fmt.Sprintf("%q is not a rate", c.RateLimit), "give N/s or N/m, e.g. 10/s or 600/m")
+	}
+	positive(add, "rate-limit-burst", c.RateLimitBurst >= 1 && c.RateLimitBurst <= registry.MaxRateBurst,
+		fmt.Sprintf("give 1 to %d (default 20)", registry.MaxRateBurst))
+	if err == nil && c.RateLimitBurst >= 1 {
+		c.DefaultRateLimit = registry.RateLimit{Count: count, Per: per, Burst: c.RateLimitBurst}
+	}
+	positive(add, "rate-limit-status", c.RateLimitStatus == 420 || c.RateLimitStatus == 429, "give 420 (like the upstream) or 429")
+	positive(add, "rate-limit-lease", c.RateLimitLease >= time.Millisecond && c.RateLimitLease <= 10*time.Second,
+		"give a duration between 1ms and 10s (default 100ms)")
+	if !registry.OutageMode(c.RateLimitOutage).Valid() {
+		add("rate-limit-outage", fmt.Sprintf("%q is not a mode", c.RateLimitOutage), "give local, open or closed")
+	}
+	positive(add, "max-inflight-per-key", c.MaxInflightPerKey >= 1, "give at least 1 (default 32)")
+	count, per, err = registry.ParseRate(c.FailedAuthLimit)
+	if err != nil {
+		add("failed-auth-limit", fmt.Sprintf("%q is not a rate", c.FailedAuthLimit), "give N/s or N/m, e.g. 1/s or 30/m")
+	}
+	positive(add, "failed-auth-burst", c.FailedAuthBurst >= 1, "give at least 1 (default 20)")
+	if err == nil {
+		c.FailedAuth = gcra.Limit{Interval: per / time.Duration(count), Burst: c.FailedAuthBurst}
+	}
+	positive(add, "read-timeout", c.ReadTimeout > 0, "give a duration such as 10s")
+	positive(add, "write-timeout", c.WriteTimeout > 0, "give a duration such as 30s")
+	positive(add, "idle-timeout", c.IdleTimeout > 0, "give a duration such as 60s")
+	positive(add, "max-header-bytes", c.MaxHeaderBytes >= 1024 && c.MaxHeaderBytes <= 1<<20, "give 1024 to 1048576 (default 8192)")
+	positive(add, "max-body-bytes", c.MaxBodyBytes >= 1024, "give at least 1024 (default 65536)")
+	positive(add, "max-conns-per-ip", c.MaxConnsPerIP >= 0, "give 0 (no cap) or a positive number (default 128)")
 }
 
 // ValidateRegistry checks only the settings BindRegistry registers, for the

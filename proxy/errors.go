@@ -43,7 +43,7 @@ func (e *apiError) body() []byte {
 
 var statusNames = map[int]string{
 	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-	405: "MethodNotAllowed", 408: "RequestTimeout", 413: "PayloadTooLarge", 420: "RateLimited", 431: "RequestHeaderFieldsTooLarge",
+	405: "MethodNotAllowed", 408: "RequestTimeout", 413: "PayloadTooLarge", 420: "RateLimited", 429: "TooManyRequests", 431: "RequestHeaderFieldsTooLarge",
 	500: "InternalError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout",
 }
 
@@ -75,6 +75,7 @@ var (
 	errTimeout      = newError(504, "upstream_timeout", "the upstream did not answer in time")
 	errTooLarge     = newError(502, "upstream_too_large", "the upstream response exceeds the gateway's size limit")
 	errScopeFailed  = newError(502, "scope_unresolved", "the key's scope could not be resolved from the upstream")
+	errLimiterDown  = newError(503, "rate_limiter_down", "the rate limiter is unreachable; retry later")
 
 	// Requests the HTTP server could not read (see parseError).
 	errUnparsable     = newError(400, "unparsable", "the request could not be read: malformed request line, header or framing (one Host, valid header names and values, a supported Transfer-Encoding)")
@@ -97,6 +98,29 @@ func parseError(err error) *apiError {
 		return errReadTimeout
 	}
 	return errUnparsable
+}
+
+// statusRateLimited is the upstream's status for a breached rate limit
+// (DESIGN §3); reason420 is its reason phrase, which fasthttp does not know.
+const statusRateLimited = 420
+
+var reason420 = []byte("Enhance Your Calm")
+
+// limitAnswers are the refusals of the limits, in the status the gateway is
+// configured with (Options.RateLimitStatus: 420 like the upstream, or 429).
+type limitAnswers struct {
+	rate, concurrency, auth *apiError
+}
+
+func newLimitAnswers(status int) limitAnswers {
+	return limitAnswers{
+		rate: newError(status, "rate_limited",
+			"rate limit exceeded for this reporting API key; retry after the delay in Retry-After"),
+		concurrency: newError(status, "concurrency_limited",
+			"too many concurrent requests for this reporting API key; retry after the delay in Retry-After"),
+		auth: newError(status, "auth_throttled",
+			"too many failed authentications from this address; retry after the delay in Retry-After"),
+	}
 }
 
 // notFound is the answer for an object that is missing or out of scope: one

@@ -31,6 +31,10 @@ type state struct {
 	rawPath  []byte
 	rawQuery []byte
 	who      *registry.Principal
+	adm      registry.Admission // released when the request ends
+	retry    time.Duration      // a refusal's Retry-After
+	limited  bool               // refused by the key's rate limit: X-RateLimit-* too
+	num      []byte             // scratch for formatting header values
 	scope    *policy.Scope
 	// out is the query sent upstream; uri the request target built from it.
 	out, uri []byte
@@ -43,6 +47,7 @@ func (s *state) reset(now time.Time) {
 	s.ctx, s.start, s.upStart = nil, now, 0
 	s.ep, s.rule, s.qs, s.paramIdx = nil, nil, nil, -1
 	s.rawPath, s.rawQuery, s.who, s.scope = nil, nil, nil, nil
+	s.adm, s.retry, s.limited = registry.Admission{}, 0, false
 	s.out, s.uri = s.out[:0], s.uri[:0]
 	s.answered, s.decision = false, ""
 }
@@ -57,6 +62,7 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 		p.fail(ctx, st, err)
 	}
 	p.record(ctx, st)
+	st.adm.Release()
 	if p.tel.tracer != nil {
 		annotate(root, p.route(st), st.decision, ctx.Response.StatusCode())
 	}
@@ -70,7 +76,8 @@ var steps = [...]struct {
 	name string
 	run  func(*Proxy, *fasthttp.RequestCtx, *state) error
 }{
-	{"reject", (*Proxy).reject}, {"authenticate", (*Proxy).authenticate}, {"authorize", (*Proxy).authorize},
+	{"reject", (*Proxy).reject}, {"authenticate", (*Proxy).authenticate},
+	{"rate-limit", (*Proxy).rateLimit}, {"authorize", (*Proxy).authorize},
 	{"rewrite", (*Proxy).rewrite}, {"forward", (*Proxy).forward}, {"verify", (*Proxy).verify},
 }
 
@@ -146,6 +153,9 @@ func (p *Proxy) trusted(ctx *fasthttp.RequestCtx) bool {
 }
 
 // authenticate checks the key offline, then through the cache (step 2).
+// A key the cache does not know costs its client's address one failed
+// authentication, given back if the key exists: an address out of failures
+// is refused before its keys could reach Redis, unless they are cached.
 func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	switch {
 	case st.hdr.keys == 0:
@@ -153,20 +163,48 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	case st.hdr.keys > 1:
 		return errTwoKeys
 	case !registry.CheckKeyFormat(st.hdr.key):
+		p.authFailed(ctx, st)
 		return errBadKey // garbage never reaches Redis
 	case st.hdr.workspaces == 0:
 		return errNoWorkspace
 	case st.hdr.workspaces > 1:
 		return errTwoWorkspace
 	case string(st.hdr.workspace) != p.opts.Workspace:
+		p.authFailed(ctx, st)
 		return errWorkspace
 	}
-	who, err := p.deps.Keys.Authenticate(st.ctx, st.hdr.key)
+	who, err := p.deps.Keys.Cached(st.hdr.key)
+	switch {
+	case err == registry.ErrNotCached:
+		who, err = p.lookup(ctx, st)
+	case errors.Is(err, registry.ErrUnknownKey):
+		p.authFailed(ctx, st)
+	}
 	if err != nil {
 		return err
 	}
 	st.who = who
 	return nil
+}
+
+// lookup asks the registry about a key the cache does not know, with one of
+// the client's failed authentications reserved.
+func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*registry.Principal, error) {
+	addr := p.clientAddr(ctx)
+	retry, ok := p.throttle.reserve(addr, st.start.UnixNano())
+	if !ok {
+		st.retry = retry
+		return nil, p.answers.auth
+	}
+	who, err := p.deps.Keys.Authenticate(st.ctx, st.hdr.key)
+	if !errors.Is(err, registry.ErrUnknownKey) {
+		p.throttle.refund(addr) // found, or not answered: not a failure
+	}
+	return who, err
+}
+
+func (p *Proxy) authFailed(ctx *fasthttp.RequestCtx, st *state) {
+	p.throttle.failed(p.clientAddr(ctx), st.start.UnixNano())
 }
 
 // authorize applies the operation's strategy (step 4).
@@ -353,8 +391,14 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
 	st.decision = ae.reason
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(ae.status)
+	if ae.status == statusRateLimited {
+		ctx.Response.Header.SetStatusMessage(reason420)
+	}
 	ctx.Response.Header.SetContentType("application/json")
 	ctx.Response.SetBodyRaw(ae.body())
+	if st.retry > 0 {
+		p.retryHeaders(ctx, st)
+	}
 	if st.hdr.clientClose {
 		ctx.SetConnectionClose()
 	}

@@ -15,15 +15,20 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"reportgate/internal/gcra"
 	"reportgate/policy"
 	"reportgate/registry"
 )
 
 // Authenticator checks a well-formed reporting key (package registry's
-// KeyCache implements it).
+// KeyCache implements it). Cached answers from the cache alone, or
+// registry.ErrNotCached; Authenticate may ask Redis.
 type Authenticator interface {
+	Cached(key []byte) (*registry.Principal, error)
 	Authenticate(ctx context.Context, key []byte) (*registry.Principal, error)
 }
+
+var _ Authenticator = (*registry.KeyCache)(nil)
 
 // Options configure a Proxy. Each field's zero value means the documented
 // default where one exists.
@@ -56,6 +61,21 @@ type Options struct {
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's headers (431 beyond). Default 8 KiB.
 	MaxHeaderBytes int
+	// MaxBodyBytes bounds a request body (413 beyond); only
+	// PUT /notifications/configuration takes one. Default 64 KiB.
+	MaxBodyBytes int
+	// MaxConnsPerIP caps a client address's open connections; beyond,
+	// fasthttp answers 429 and closes. 0: no cap.
+	MaxConnsPerIP int
+	// RateLimitStatus is the status of the gateway's limit refusals: 420
+	// like the upstream (default) or 429.
+	RateLimitStatus int
+	// AuthFailures is the budget of failed authentications per client
+	// address (see authThrottle). Default one per second, 20 at once.
+	AuthFailures gcra.Limit
+	// AuthTrackedAddrs bounds the addresses AuthFailures remembers.
+	// Default 65536.
+	AuthTrackedAddrs int
 	// Logger receives the access log and incidents. Default slog.Default().
 	Logger *slog.Logger
 	// AccessLog writes one line per request. The zero value logs.
@@ -78,6 +98,8 @@ type Deps struct {
 	Verifier *policy.Verifier
 	Lister   *policy.Lister
 	Webhooks WebhookStore
+	// Limiter enforces per-key limits (step 3); nil admits everything.
+	Limiter RateLimiter
 }
 
 // Proxy is the partner-facing gateway. Safe for concurrent use; Close stops
@@ -90,6 +112,9 @@ type Proxy struct {
 	states sync.Pool
 	stats  *Stats
 	tel    telemetry
+
+	answers  limitAnswers
+	throttle *authThrottle
 
 	mu sync.Mutex
 	ln net.Listener
@@ -105,7 +130,18 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)
-	p := &Proxy{opts: opts, deps: deps, up: up, stats: newStats()}
+	if opts.RateLimitStatus != 420 && opts.RateLimitStatus != 429 {
+		return nil, fmt.Errorf("proxy: RateLimitStatus %d: give 420 or 429", opts.RateLimitStatus)
+	}
+	if opts.AuthFailures.Interval <= 0 || opts.AuthFailures.Burst < 1 {
+		return nil, fmt.Errorf("proxy: AuthFailures %+v: give an interval and a burst of at least 1", opts.AuthFailures)
+	}
+	throttle, err := newAuthThrottle(opts.AuthFailures, opts.AuthTrackedAddrs)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: failed-authentication throttle: %w", err)
+	}
+	p := &Proxy{opts: opts, deps: deps, up: up, stats: newStats(),
+		answers: newLimitAnswers(opts.RateLimitStatus), throttle: throttle}
 	if err := p.tel.init(opts.Meter, opts.Tracer); err != nil {
 		return nil, err
 	}
@@ -118,7 +154,8 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 		WriteTimeout:                  opts.WriteTimeout,
 		IdleTimeout:                   opts.IdleTimeout,
 		ReadBufferSize:                opts.MaxHeaderBytes,
-		MaxRequestBodySize:            64 << 10, // only PUT /notifications/configuration has a body
+		MaxRequestBodySize:            opts.MaxBodyBytes,
+		MaxConnsPerIP:                 opts.MaxConnsPerIP,
 		DisablePreParseMultipartForm:  true,
 		NoDefaultServerHeader:         true,
 		NoDefaultContentType:          true,
@@ -150,6 +187,18 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = 8 << 10
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 64 << 10
+	}
+	if o.RateLimitStatus == 0 {
+		o.RateLimitStatus = statusRateLimited
+	}
+	if o.AuthFailures == (gcra.Limit{}) {
+		o.AuthFailures = gcra.Limit{Interval: time.Second, Burst: 20}
+	}
+	if o.AuthTrackedAddrs <= 0 {
+		o.AuthTrackedAddrs = 1 << 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

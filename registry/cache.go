@@ -23,6 +23,8 @@ var (
 	// ErrRegistryDown: Redis cannot be reached and the key is not cached as
 	// ACTIVE within the outage grace (503). Fail closed.
 	ErrRegistryDown = errors.New("registry: registry unreachable")
+	// ErrNotCached: Cached cannot decide without asking Redis.
+	ErrNotCached = errors.New("registry: key not cached")
 )
 
 // Principal is what the proxy needs of an authenticated key. It is
@@ -33,6 +35,9 @@ type Principal struct {
 	Entities   []int64
 	Generation uint64
 	Hash       [32]byte
+	// RateLimit is the key's own limit; the zero value is the gateway's
+	// default (see Limiter).
+	RateLimit RateLimit
 }
 
 // LookupFunc reads a key by the SHA-256 of its secret: found is false for a
@@ -125,18 +130,34 @@ func NewKeyCache(lookup LookupFunc, opts CacheOptions) (*KeyCache, error) {
 // checked the format offline). It allocates nothing on a cache hit.
 func (c *KeyCache) Authenticate(ctx context.Context, key []byte) (*Principal, error) {
 	hash := sha256.Sum256(key)
-	if c.subscribed.Load() {
-		if e, ok := c.keys.Get(hash); ok {
-			c.hits.Add(1)
-			return c.use(e, hash)
-		}
-		if exp, ok := c.neg.Get(hash); ok && c.opts.Now().Before(exp) {
-			c.negHits.Add(1)
-			return nil, ErrUnknownKey
-		}
+	if p, err := c.cached(hash); err != ErrNotCached {
+		return p, err
 	}
 	c.misses.Add(1)
 	return c.miss(ctx, hash)
+}
+
+// Cached is Authenticate without Redis: it answers from the cache alone, or
+// ErrNotCached when only Redis could. The proxy calls it first for clients
+// whose failed authentications are throttled, so that their keys never
+// reach Redis while cached keys keep working. It allocates nothing.
+func (c *KeyCache) Cached(key []byte) (*Principal, error) {
+	return c.cached(sha256.Sum256(key))
+}
+
+func (c *KeyCache) cached(hash [32]byte) (*Principal, error) {
+	if !c.subscribed.Load() {
+		return nil, ErrNotCached // nothing cached is trusted
+	}
+	if e, ok := c.keys.Get(hash); ok {
+		c.hits.Add(1)
+		return c.use(e, hash)
+	}
+	if exp, ok := c.neg.Get(hash); ok && c.opts.Now().Before(exp) {
+		c.negHits.Add(1)
+		return nil, ErrUnknownKey
+	}
+	return nil, ErrNotCached
 }
 
 func (c *KeyCache) decide(e *cached, hash [32]byte) (*Principal, error) {

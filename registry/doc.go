@@ -30,11 +30,13 @@
 //	P key:<id>             hash   key record: id name entities(JSON) status gen prefix hash(hex SHA-256)
 //	                              created_by created_by_name created_at revealed_at last_used_at
 //	                              pending(request id) before_revoke(status to restore)
+//	                              rate burst (the key's own rate limit, "N/s"|"N/m"; absent: default)
 //	P keyhash:<hex sha256> string key id, set at reveal (KeyByHash)
 //	P keys                 zset   all key ids (score 0, ordered by id = creation time)
 //	P req:<id>             hash   request: id kind key status requested_by requested_by_name quorum
 //	                              created_at expires_at closed_at closed_by approvals rejections
 //	                              before after (diff JSON) new_name new_entities
+//	                              new_rate new_burst (an edit of the rate limit; "default" clears it)
 //	                              a:<admin id> / r:<admin id> = "<unix ms>|<admin name>" (votes)
 //	P reqs:all             zset   every request id (score 0)
 //	P reqs:<STATUS>        zset   request ids by status (PENDING, APPROVED, …)
@@ -44,6 +46,8 @@
 //	P admins               zset   all admin ids;  P admins:active  set  active admin ids (quorum)
 //	P audit                stream the audit log (see AuditEntry); P audit:head hash seq, hash
 //	P events               Pub/Sub channel of Event (not a key)
+//	rate:P rl:<key id>     string a key's GCRA bucket (its theoretical arrival time), written by
+//	                              github.com/go-redis/redis_rate, which adds "rate:"; expires when full
 //
 // Times are unix milliseconds. Identifiers are a prefix (key_, req_, adm_),
 // 12 hex digits of creation time and 12 random base62 characters, so the
@@ -61,4 +65,13 @@
 // chain: record AuditVerification.HeadHash outside Redis to anchor it.
 //
 // The in-process key cache (cache*.go) is maintained separately.
+//
+// # Rate limits
+//
+// A key's rate limit is a GCRA bucket in Redis (TakeRate), shared by every
+// replica. Limiter keeps a replica's side: it leases a slice of each key's
+// budget from the bucket and spends it in process, refilling in the
+// background, so a request costs no Redis call on the hot path. While Redis
+// is unreachable it follows its OutageMode. docs/rate-limits.md has the
+// design and its error bound.
 package registry

@@ -62,6 +62,10 @@ func parseKey(f fields) (Key, error) {
 	if err := json.Unmarshal([]byte(f["entities"]), &entities); err != nil {
 		return Key{}, fmt.Errorf("registry: key %q: entities: %w", f["id"], err)
 	}
+	rate, err := parseRateFields(f)
+	if err != nil {
+		return Key{}, fmt.Errorf("registry: key %q: stored rate limit: %w", f["id"], err)
+	}
 	return Key{
 		ID:             f["id"],
 		Name:           f["name"],
@@ -74,6 +78,7 @@ func parseKey(f fields) (Key, error) {
 		RevealedAt:     f.time("revealed_at"),
 		LastUsedAt:     f.time("last_used_at"),
 		PendingRequest: f["pending"],
+		RateLimit:      rate,
 	}, nil
 }
 

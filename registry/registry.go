@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -38,6 +39,7 @@ type Registry struct {
 	now       func() time.Time
 	log       *slog.Logger
 	scripts   scripts
+	rate      *redis_rate.Limiter
 	// groupReady is set once the notification consumer group exists.
 	groupReady atomic.Bool
 }
@@ -70,6 +72,7 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	r.scripts = loadScripts()
+	r.rate = redis_rate.NewLimiter(client)
 	return r, nil
 }
 

@@ -11,38 +11,71 @@ import (
 type Edit struct {
 	Name     string
 	Entities []int64
+	// RateLimit, when not nil, replaces the key's rate limit: a zero
+	// RateLimit returns the key to the gateway's default; otherwise Burst 0
+	// means Count. Raising a limit goes through the quorum like any edit.
+	RateLimit *RateLimit
 }
 
-// FileEdit files a request to change a key's name or entities, applied
-// atomically when the quorum approves. A key has at most one pending request
-// (ErrConflict otherwise), so the approvers vote on the state they saw.
+// FileEdit files a request to change a key's name, entities or rate limit,
+// applied atomically when the quorum approves. A key has at most one pending
+// request (ErrConflict otherwise), so the approvers vote on the state they
+// saw.
 func (r *Registry) FileEdit(ctx context.Context, actor, keyID string, e Edit) (Key, Request, error) {
-	if e.Name == "" && len(e.Entities) == 0 {
-		return Key{}, Request{}, invalidf("edit: give a new name, new entities, or both")
+	if e.Name == "" && len(e.Entities) == 0 && e.RateLimit == nil {
+		return Key{}, Request{}, invalidf("edit: give a new name, new entities, a new rate limit, or several")
 	}
-	var name, entities string
+	var c change
 	var err error
 	if e.Name != "" {
-		if name, err = cleanName("name", e.Name, MaxNameLen); err != nil {
+		if c.name, err = cleanName("name", e.Name, MaxNameLen); err != nil {
 			return Key{}, Request{}, err
 		}
 	}
 	if len(e.Entities) > 0 {
-		if _, entities, err = canonicalEntities(e.Entities); err != nil {
+		if _, c.entities, err = canonicalEntities(e.Entities); err != nil {
 			return Key{}, Request{}, err
 		}
 	}
-	return r.fileChange(ctx, actor, keyID, KindEdit, name, entities)
+	if e.RateLimit != nil {
+		if c.rate, c.burst, err = rateArgs(*e.RateLimit); err != nil {
+			return Key{}, Request{}, err
+		}
+	}
+	return r.fileChange(ctx, actor, keyID, KindEdit, c)
+}
+
+// change is an edit's arguments to file_change.lua; "" keeps a field.
+type change struct {
+	name, entities string
+	// rate is "N/s", "N/m" or "default"; burst goes with it.
+	rate  string
+	burst int
+}
+
+// rateArgs checks an edit's rate limit and returns its stored form.
+func rateArgs(l RateLimit) (string, int, error) {
+	if l.IsZero() {
+		return "default", 0, nil
+	}
+	if l.Per != time.Second && l.Per != time.Minute {
+		return "", 0, invalidf("rate limit: the period must be a second or a minute, not %v", l.Per)
+	}
+	checked, err := NewRateLimit(l.Rate(), l.Burst) // burst 0: one period's worth
+	if err != nil {
+		return "", 0, err
+	}
+	return checked.Rate(), checked.Burst, nil
 }
 
 // FileRevoke files a request to revoke a key. The key is SUSPENDED while the
 // request is pending; approval makes it REVOKED for ever, and rejection, abort
 // or expiry restores the status it had.
 func (r *Registry) FileRevoke(ctx context.Context, actor, keyID string) (Key, Request, error) {
-	return r.fileChange(ctx, actor, keyID, KindRevoke, "", "")
+	return r.fileChange(ctx, actor, keyID, KindRevoke, change{})
 }
 
-func (r *Registry) fileChange(ctx context.Context, actor, keyID string, kind RequestKind, name, entities string) (Key, Request, error) {
+func (r *Registry) fileChange(ctx context.Context, actor, keyID string, kind RequestKind, c change) (Key, Request, error) {
 	if !validID(keyID, keyIDPrefix) {
 		return Key{}, Request{}, notFoundf("no key %q", keyID)
 	}
@@ -52,7 +85,7 @@ func (r *Registry) fileChange(ctx context.Context, actor, keyID string, kind Req
 		return Key{}, Request{}, err
 	}
 	k, req, err := r.change(ctx, r.scripts.fileChange, "file "+string(kind)+" request", now,
-		actor, keyID, rid, string(kind), r.quorum, now.Add(r.ttl).UnixMilli(), name, entities)
+		actor, keyID, rid, string(kind), r.quorum, now.Add(r.ttl).UnixMilli(), c.name, c.entities, c.rate, c.burst)
 	if err == nil {
 		r.log.Info("key "+string(kind)+" requested", "admin_id", actor, "key_id", k.ID, "request_id", req.ID)
 	}

@@ -42,6 +42,9 @@ type Key struct {
 	LastUsedAt    time.Time // zero if never used; see TouchLastUsed
 	// PendingRequest is the id of the key's one pending request, or "".
 	PendingRequest string
+	// RateLimit is the key's own budget; the zero value is the gateway's
+	// default. It changes only through an approved edit.
+	RateLimit RateLimit
 }
 
 // RequestKind says what a request asks for.
@@ -81,12 +84,16 @@ type Vote struct {
 }
 
 // KeyState is one side of a request's diff; only the fields the request
-// concerns are set (name and entities for create and edit, status for
-// revoke).
+// concerns are set (name and entities for create and edit, the rate limit
+// when an edit changes it, status for revoke).
 type KeyState struct {
 	Name     string  `json:"name,omitempty"`
 	Entities []int64 `json:"entities,omitempty"`
 	Status   Status  `json:"status,omitempty"`
+	// RateLimit is "N/s" or "N/m", or "default" for the gateway's default;
+	// RateLimitBurst goes with an override.
+	RateLimit      string `json:"rate_limit,omitempty"`
+	RateLimitBurst int    `json:"rate_limit_burst,omitempty"`
 }
 
 // Request is a quorum request on a key.

@@ -22,7 +22,8 @@ Commands:
   list [--limit N] [--cursor C]             list keys, newest first
   show KEY_ID                               show one key
   create --name NAME --entities 1,2         file a creation request
-  edit KEY_ID [--name NAME] [--entities 3]  file an edit request
+  edit KEY_ID [--name NAME] [--entities 3] [--rate-limit 50/s|default [--rate-limit-burst 100]]
+                                            file an edit request
   revoke KEY_ID                             file a revocation request (suspends the key meanwhile)
   suspend KEY_ID | unsuspend KEY_ID         immediate, no quorum
   reveal KEY_ID                             print the key's secret once, alone on the last line
@@ -42,6 +43,8 @@ type keysOpts struct {
 	name            string
 	entities        []int64
 	idOnly          bool
+	rateLimit       string
+	rateLimitBurst  int
 }
 
 // keysCommand is one `keys` subcommand: its positional arguments and the
@@ -117,6 +120,8 @@ func keysFlags(o *keysOpts, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.name, "name", "", "create, edit: the key's name")
 	fs.Int64SliceVar(&o.entities, "entities", nil, "create, edit: entity ids, comma-separated (e.g. 1,2)")
 	fs.BoolVar(&o.idOnly, "id", false, "create, edit, revoke: print only the key id (for scripts)")
+	fs.StringVar(&o.rateLimit, "rate-limit", "", "edit: the key's own rate limit, N/s or N/m, or default (the gateway's)")
+	fs.IntVar(&o.rateLimitBurst, "rate-limit-burst", 0, "edit: requests of the key's limit that may come at once (default: N)")
 	fs.Usage = func() { fmt.Fprint(stderr, keysUsage, fs.FlagUsages()) }
 	return fs
 }
@@ -199,18 +204,26 @@ func runCreate(ctx context.Context, c *admin.Client, o *keysOpts, _ *pflag.FlagS
 }
 
 func runEdit(ctx context.Context, c *admin.Client, o *keysOpts, fs *pflag.FlagSet, a []string) (any, func(io.Writer), error) {
-	var name *string
-	var entities *[]int64
+	var e admin.KeyEdit
 	if fs.Changed("name") {
-		name = &o.name
+		e.Name = &o.name
 	}
 	if fs.Changed("entities") {
-		entities = &o.entities
+		e.Entities = &o.entities
 	}
-	if name == nil && entities == nil {
-		return nil, nil, fmt.Errorf("%w: keys edit needs --name, --entities or both", errUsage)
+	if fs.Changed("rate-limit") {
+		e.RateLimit = &o.rateLimit
 	}
-	r, err := c.EditKey(ctx, a[0], name, entities)
+	if fs.Changed("rate-limit-burst") {
+		e.RateLimitBurst = &o.rateLimitBurst
+	}
+	if e.RateLimitBurst != nil && e.RateLimit == nil {
+		return nil, nil, fmt.Errorf("%w: keys edit: --rate-limit-burst goes with --rate-limit", errUsage)
+	}
+	if e.Name == nil && e.Entities == nil && e.RateLimit == nil {
+		return nil, nil, fmt.Errorf("%w: keys edit needs --name, --entities, --rate-limit or several", errUsage)
+	}
+	r, err := c.Edit(ctx, a[0], e)
 	return r, func(w io.Writer) { printFiled(w, r) }, err
 }
 

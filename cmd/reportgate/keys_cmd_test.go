@@ -106,6 +106,16 @@ func TestCLIWorkflow(t *testing.T) {
 	if !strings.Contains(out, "Chain verified") {
 		t.Fatalf("audit output lacks the verification:\n%s", out)
 	}
+	code, out, _ = as(1, "edit", keyID, "--rate-limit", "50/s", "--rate-limit-burst", "80")
+	rateReq := idPattern.FindString(out)
+	if code != 0 || !strings.Contains(out, "rate limit default (the gateway's) → ") || !strings.Contains(out, "50/s, burst 80") {
+		t.Fatalf("edit --rate-limit: %d\n%s", code, out)
+	}
+	as(0, "approve", rateReq)
+	as(2, "approve", rateReq)
+	if code, out, _ = as(1, "show", keyID); code != 0 || !strings.Contains(out, "50/s, burst 80") {
+		t.Fatalf("show after the rate-limit edit: %d\n%s", code, out)
+	}
 	if code, out, _ = as(1, "suspend", keyID); code != 0 || !strings.Contains(out, "SUSPENDED") {
 		t.Fatalf("suspend: %d %s", code, out)
 	}
@@ -127,6 +137,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"missing token", []string{"keys", "list", "--admin-url", "http://127.0.0.1:1"}, 2, "REPORTGATE_ADMIN_TOKEN"},
 		{"missing argument", []string{"keys", "show", "--token", "x"}, 2, "unexpected arguments"},
 		{"create without entities", []string{"keys", "create", "--name", "n", "--token", "x"}, 2, "--entities"},
+		{"edit with a burst alone", []string{"keys", "edit", "key_x", "--rate-limit-burst", "5", "--token", "x", "--admin-url", "http://127.0.0.1:1"}, 2, "goes with --rate-limit"},
 		{"bad admin url", []string{"keys", "list", "--token", "x", "--admin-url", "ftp://x"}, 2, "admin-url"},
 		{"unknown admin command", []string{"admin", "promote"}, 2, "unknown admin command"},
 		{"admin without redis", []string{"admin", "list-admins", "--workspace", "acme"}, 2, "redis-url"},

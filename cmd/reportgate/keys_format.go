@@ -27,6 +27,7 @@ func printKey(w io.Writer, k admin.Key) {
 	row("Entities", joinIDs(k.Entities))
 	row("Status", k.Status)
 	row("Generation", strconv.FormatUint(k.Generation, 10))
+	row("Rate limit", rateLimit(k.RateLimit, k.RateLimitBurst))
 	if k.DisplayPrefix != "" {
 		row("Key", k.DisplayPrefix+"…")
 	}
@@ -128,9 +129,20 @@ func printDiff(w io.Writer, d admin.Diff) {
 		if s.Status != "" {
 			parts = append(parts, "status "+string(s.Status))
 		}
+		if s.RateLimit != "" {
+			parts = append(parts, "rate limit "+rateLimit(s.RateLimit, s.RateLimitBurst))
+		}
 		return dash(strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "Change: %s → %s\n", side(d.Before), side(d.After))
+}
+
+// rateLimit shows a key's limit; "" and "default" are the gateway's.
+func rateLimit(rate string, burst int) string {
+	if rate == "" || rate == "default" {
+		return "default (the gateway's)"
+	}
+	return fmt.Sprintf("%s, burst %d", rate, burst)
 }
 
 func nextPage(w io.Writer, cursor string) {

@@ -15,8 +15,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"

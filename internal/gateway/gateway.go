@@ -51,6 +51,7 @@ type Gateway struct {
 	ownRedis bool
 	reg      *registry.Registry
 	keys     *registry.KeyCache
+	limiter  *registry.Limiter
 	up       *proxy.Upstream
 	resolver *policy.Resolver
 	owners   *policy.Owners
@@ -98,6 +99,13 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.limiter, err = registry.NewLimiter(g.reg, registry.LimiterOptions{
+		Default: cfg.DefaultRateLimit, LeaseSpan: cfg.RateLimitLease, MaxInFlight: cfg.MaxInflightPerKey,
+		Outage: registry.OutageMode(cfg.RateLimitOutage), Now: g.now, Logger: g.log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := g.buildProxy(); err != nil {
 		return nil, err
 	}
@@ -140,6 +148,9 @@ func (g *Gateway) buildProxy() error {
 		AllowLoopbackHTTPWebhooks: g.cfg.AllowLoopbackHTTPWebhooks,
 		TrustedProxies:            g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
 		Meter: g.tel.Meter, Tracer: g.tel.Tracer,
+		ReadTimeout: g.cfg.ReadTimeout, WriteTimeout: g.cfg.WriteTimeout, IdleTimeout: g.cfg.IdleTimeout,
+		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
+		RateLimitStatus: g.cfg.RateLimitStatus, AuthFailures: g.cfg.FailedAuth,
 	}
 	up := proxy.NewUpstream(popts)
 	g.up = up
@@ -160,7 +171,7 @@ func (g *Gateway) buildProxy() error {
 	}
 	g.proxy, err = proxy.New(popts, up, proxy.Deps{
 		Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
-		Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: g.reg,
+		Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: g.reg, Limiter: g.limiter,
 	})
 	return err
 }
@@ -184,6 +195,7 @@ func (g *Gateway) lookup(ctx context.Context, hash [32]byte) (registry.Principal
 	}
 	return registry.Principal{
 		ID: k.ID, Active: k.Status == registry.StatusActive, Entities: k.Entities, Generation: k.Generation,
+		RateLimit: k.RateLimit,
 	}, true, nil
 }
 
@@ -199,6 +211,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
+	g.limiter.Start()
 	g.spawn(func() { g.reg.Watch(bg, g) })
 	g.spawn(func() { g.every(bg, time.Minute, g.expire) })
 	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
@@ -324,6 +337,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.cancel()
 	}
 	g.wg.Wait()
+	g.limiter.Close()
 	errs = append(errs, g.tel.Close(ctx))
 	if g.ownRedis {
 		errs = append(errs, g.rdb.Close())

@@ -98,6 +98,9 @@ func (w *world) config() config.Config {
 	cfg.UpstreamAPIUser = ledgersim.DefaultAPIUser
 	cfg.RedisURL = w.redis.URL() + "?dial_timeout=200ms&read_timeout=200ms&write_timeout=200ms&max_retries=1"
 	cfg.Workspace = "acme"
+	// Tests that are not about limits must not meet them.
+	cfg.RateLimit, cfg.RateLimitBurst = "10000/s", 10000
+	cfg.FailedAuthLimit, cfg.FailedAuthBurst = "10000/s", 10000
 	if err := cfg.Validate(); err != nil {
 		w.t.Fatal(err)
 	}

@@ -36,20 +36,25 @@ end
 
 local function jstr(s) return cjson.encode(s or '') end
 
--- state_json is a request's diff side: only the fields given.
-local function state_json(name, entities, status)
+-- state_json is a request's diff side: only the fields given. rate is 'N/s',
+-- 'N/m' or 'default'; burst (a decimal string) goes with an override.
+local function state_json(name, entities, status, rate, burst)
   local parts = {}
   if name then parts[#parts + 1] = '"name":' .. jstr(name) end
   if entities then parts[#parts + 1] = '"entities":' .. entities end
   if status then parts[#parts + 1] = '"status":' .. jstr(status) end
+  if rate then parts[#parts + 1] = '"rate_limit":' .. jstr(rate) end
+  if burst and burst ~= '' then parts[#parts + 1] = '"rate_limit_burst":' .. burst end
   return '{' .. table.concat(parts, ',') .. '}'
 end
 
 local function key_json(k)
   if not k then return 'null' end
+  local rate = ''
+  if k.rate then rate = ',"rate_limit":' .. jstr(k.rate) .. ',"rate_limit_burst":' .. k.burst end
   return '{"id":' .. jstr(k.id) .. ',"name":' .. jstr(k.name) .. ',"entities":' .. k.entities ..
     ',"status":' .. jstr(k.status) .. ',"generation":' .. (k.gen or '0') ..
-    ',"pending_request":' .. jstr(k.pending) .. '}'
+    ',"pending_request":' .. jstr(k.pending) .. rate .. '}'
 end
 
 local function req_json(r)
@@ -145,6 +150,11 @@ local function close_request(r, status, by)
     redis.call('HDEL', kk, 'before_revoke')
   elseif approved then
     redis.call('HSET', kk, 'name', r.new_name, 'entities', r.new_entities)
+    if r.new_rate == 'default' then
+      redis.call('HDEL', kk, 'rate', 'burst')
+    elseif r.new_rate and r.new_rate ~= '' then
+      redis.call('HSET', kk, 'rate', r.new_rate, 'burst', r.new_burst)
+    end
   end
   bump(r.key)
 end
