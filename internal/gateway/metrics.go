@@ -21,6 +21,7 @@ var (
 	authFailures = map[string]bool{"no_key": true, "invalid_key": true, "ambiguous_key": true,
 		"no_workspace": true, "ambiguous_workspace": true, "key_inactive": true, "registry_down": true}
 	scopeIncidents = map[string]bool{"scope_violation": true, "malformed_upstream": true, "encoded_upstream": true}
+	limitRefusals  = map[string]bool{"rate_limited": true, "concurrency_limited": true, "auth_throttled": true, "rate_limiter_down": true}
 )
 
 // registerMetrics declares every metric family of DESIGN §8 / issue 8 as
@@ -42,11 +43,13 @@ func (g *Gateway) registerMetrics(m metric.Meter) error {
 	deliveries, err7 := m.Int64ObservableCounter("reportgate.notifications.deliveries",
 		metric.WithDescription("Partner deliveries by outcome: delivered, retried, dead_letter"))
 	redisErrs, err8 := m.Int64ObservableCounter("reportgate.redis.errors", metric.WithDescription("Redis commands that failed (not 'not found')"))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	limited, err9 := m.Int64ObservableCounter("reportgate.rate_limit.rejections",
+		metric.WithDescription("Requests refused by a limit, by reason: rate_limited, concurrency_limited, auth_throttled, rate_limiter_down"))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
 		return err
 	}
 	_, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		auth, viol := map[string]int64{}, int64(0)
+		auth, lim, viol := map[string]int64{}, map[string]int64{}, int64(0)
 		g.proxy.Stats().Each(func(k proxy.StatKey, n uint64) {
 			o.ObserveInt64(requests, int64(n), metric.WithAttributes(attribute.String("route", k.Route),
 				attribute.String("method", k.Method), attribute.String("status", strconv.Itoa(k.Status)),
@@ -57,7 +60,13 @@ func (g *Gateway) registerMetrics(m metric.Meter) error {
 			if scopeIncidents[k.Decision] {
 				viol += int64(n)
 			}
+			if limitRefusals[k.Decision] {
+				lim[k.Decision] += int64(n)
+			}
 		})
+		for reason, n := range lim {
+			o.ObserveInt64(limited, n, metric.WithAttributes(attribute.String("reason", reason)))
+		}
 		for reason, n := range auth {
 			o.ObserveInt64(authFail, n, metric.WithAttributes(attribute.String("reason", reason)))
 		}
@@ -77,7 +86,7 @@ func (g *Gateway) registerMetrics(m metric.Meter) error {
 		}
 		o.ObserveInt64(redisErrs, g.redisErrors.Load())
 		return nil
-	}, requests, authFail, violations, cache, entries, queue, deliveries, redisErrs)
+	}, requests, authFail, violations, cache, entries, queue, deliveries, redisErrs, limited)
 	return err
 }
 
