@@ -213,7 +213,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.cancel = cancel
 	g.limiter.Start()
 	g.spawn(func() { g.reg.Watch(bg, g) })
-	g.spawn(func() { g.every(bg, time.Minute, g.expire) })
+	g.spawn(func() { g.reg.RunExpirer(bg, time.Minute) })
 	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
 	g.spawn(func() { g.notifier.Run(bg) })
 	g.spawn(func() {
@@ -246,14 +246,6 @@ func (g *Gateway) every(ctx context.Context, d time.Duration, f func(context.Con
 		case <-t.C:
 			f(ctx)
 		}
-	}
-}
-
-func (g *Gateway) expire(ctx context.Context) {
-	if n, err := g.reg.ExpireDue(ctx); err != nil {
-		g.log.Warn("request expiry failed", "err", err)
-	} else if n > 0 {
-		g.log.Info("requests expired", "count", n)
 	}
 }
 
