@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"reportgate/registry"
 )
 
 // TestCacheHitAllocatesNothing pins the cache-hit path (package doc: "no
@@ -53,6 +55,41 @@ func TestServeAllocatesNothing(t *testing.T) {
 			}
 			if allocs != 0 {
 				t.Errorf("GET %s: %v allocations per request, want 0", r.target, allocs)
+			}
+		})
+	}
+}
+
+// TestRefusalAllocatesNothing: a refused key costs no allocation either, so
+// a flood of bad keys cannot make the gateway collect garbage.
+func TestRefusalAllocatesNothing(t *testing.T) {
+	f := newFixture(t, nil)
+	unknown, err := registry.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, target, key string
+		want              int
+	}{
+		{"unknown key (negative cache)", routes[0].target, unknown, fasthttp.StatusUnauthorized},
+		{"malformed key", routes[0].target, "lrk_not-a-key", fasthttp.StatusUnauthorized},
+		{"no key", routes[0].target, "", fasthttp.StatusUnauthorized},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := f.requestWithKey(c.target, c.key)
+			if c.key == "" {
+				req.Header.Del("X-Ledger-Reporting-API-Key")
+			}
+			s := f.stepper(req)
+			s.serve() // fills the negative cache
+			status := 0
+			allocs := testing.AllocsPerRun(1000, func() { status = s.serve() })
+			if status != c.want {
+				t.Fatalf("status %d: %s, want %d", status, s.ctx.Response.Body(), c.want)
+			}
+			if allocs != 0 {
+				t.Errorf("%v allocations per refusal, want 0", allocs)
 			}
 		})
 	}
