@@ -60,8 +60,9 @@ func TestServeAllocatesNothing(t *testing.T) {
 	}
 }
 
-// TestRefusalAllocatesNothing: a refused key costs no allocation either, so
-// a flood of bad keys cannot make the gateway collect garbage.
+// TestRefusalAllocatesNothing: a refused key or an out-of-scope id costs no
+// allocation either, so a flood of them cannot make the gateway collect
+// garbage.
 func TestRefusalAllocatesNothing(t *testing.T) {
 	f := newFixture(t, nil)
 	unknown, err := registry.GenerateKey()
@@ -75,6 +76,7 @@ func TestRefusalAllocatesNothing(t *testing.T) {
 		{"unknown key (negative cache)", routes[0].target, unknown, fasthttp.StatusUnauthorized},
 		{"malformed key", routes[0].target, "lrk_not-a-key", fasthttp.StatusUnauthorized},
 		{"no key", routes[0].target, "", fasthttp.StatusUnauthorized},
+		{"account out of scope", "/accounts/999", f.secret, fasthttp.StatusNotFound},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req := f.requestWithKey(c.target, c.key)
@@ -82,7 +84,7 @@ func TestRefusalAllocatesNothing(t *testing.T) {
 				req.Header.Del("X-Ledger-Reporting-API-Key")
 			}
 			s := f.stepper(req)
-			s.serve() // fills the negative cache
+			s.serve() // fills the negative cache, resolves the scope
 			status := 0
 			allocs := testing.AllocsPerRun(1000, func() { status = s.serve() })
 			if status != c.want {

@@ -93,6 +93,10 @@ func notFound(template string) *apiError {
 	return newError(404, "not_found", "%s%s not found", strings.ToUpper(noun[:1]), noun[1:])
 }
 
+// notFoundFor is notFound for ep, built once per endpoint by New, so an
+// out-of-scope id costs no allocation.
+func (p *Proxy) notFoundFor(ep *policy.Endpoint) *apiError { return p.notFound[ep.Template] }
+
 // classify maps any error of the pipeline to the answer the partner gets.
 // It is the one place errors become statuses. errors.AsType, unlike
 // errors.As with a pointer to a local, does not allocate: a refusal costs

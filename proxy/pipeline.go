@@ -185,7 +185,7 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 		return p.scopedList(ctx, st)
 	case policy.Path:
 		if !scope.Has(r.Set, st.params.Int(st.paramIdx)) {
-			return notFound(st.ep.Template)
+			return p.notFoundFor(st.ep)
 		}
 	case policy.Owner:
 		if err := p.checkOwner(ctx, st); err != nil {
@@ -200,7 +200,7 @@ func (p *Proxy) checkOwner(ctx context.Context, st *state) error {
 	ow, err := p.deps.Owners.Lookup(ctx, st.rule.Owner, st.params.Int(st.paramIdx))
 	switch {
 	case errors.Is(err, policy.ErrObjectNotFound):
-		return notFound(st.ep.Template)
+		return p.notFoundFor(st.ep)
 	case err != nil:
 		p.opts.Logger.Warn("owner lookup failed", "route", st.ep.Template, "err", err)
 		var ue *policy.UpstreamError
@@ -210,7 +210,7 @@ func (p *Proxy) checkOwner(ctx context.Context, st *state) error {
 		return err
 	}
 	if !policy.TargetInScope(st.scope, ow.Kind, ow.ID, p.deps.Owners) {
-		return notFound(st.ep.Template)
+		return p.notFoundFor(st.ep)
 	}
 	return nil
 }
@@ -336,7 +336,7 @@ func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
 	status := ctx.Response.StatusCode()
 	switch {
 	case status == fasthttp.StatusNotFound && (st.rule.Strategy == policy.Path || st.rule.Strategy == policy.Owner):
-		return notFound(st.ep.Template) // one body for missing and out of scope
+		return p.notFoundFor(st.ep) // one body for missing and out of scope
 	case status != fasthttp.StatusOK || st.rule.Verify.Shape == policy.NoCheck || st.scope == nil:
 		return nil
 	}

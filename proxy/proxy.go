@@ -77,6 +77,8 @@ type Proxy struct {
 	up     *Upstream
 	server *fasthttp.Server
 	states sync.Pool
+	// notFound holds the 404 of every endpoint, rendered once (notFoundFor).
+	notFound map[string]*apiError
 
 	mu sync.Mutex
 	ln net.Listener
@@ -92,7 +94,10 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)
-	p := &Proxy{opts: opts, deps: deps, up: up}
+	p := &Proxy{opts: opts, deps: deps, up: up, notFound: map[string]*apiError{}}
+	for _, ep := range deps.Router.Endpoints() {
+		p.notFound[ep.Template] = notFound(ep.Template)
+	}
 	p.states.New = func() any { return new(state) }
 	p.server = &fasthttp.Server{
 		Handler:                       p.serve,
