@@ -200,16 +200,33 @@ func BenchmarkRewrite(b *testing.B) {
 	}
 }
 
-// BenchmarkScrubResponse is the hop-by-hop check of the upstream's answer.
+// BenchmarkScrubResponse is the hop-by-hop check of the upstream's answer:
+// a typical one, and one with hop-by-hop headers to delete.
 func BenchmarkScrubResponse(b *testing.B) {
-	var resp fasthttp.Response
-	resp.Header.SetContentType("application/json")
-	resp.Header.Set("Date", time.Now().UTC().Format(time.RFC1123))
-	resp.Header.Set("X-Request-Id", "4f1c2d")
-	resp.SetBodyRaw(origin.New().Body(origin.ListPath))
-	b.ReportAllocs()
-	for b.Loop() {
-		scrubResponse(&resp.Header)
+	body := origin.New().Body(origin.ListPath)
+	for _, c := range []struct {
+		name  string
+		extra []string
+	}{
+		{"clean", nil},
+		{"hop-by-hop", []string{"Connection", "keep-alive", "Keep-Alive", "timeout=5"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var resp, tmpl fasthttp.Response
+			var scan headerScan
+			tmpl.Header.SetContentType("application/json")
+			tmpl.Header.Set("Date", time.Now().UTC().Format(time.RFC1123))
+			tmpl.Header.Set("X-Request-Id", "4f1c2d")
+			for i := 0; i < len(c.extra); i += 2 {
+				tmpl.Header.Set(c.extra[i], c.extra[i+1])
+			}
+			tmpl.SetBodyRaw(body)
+			b.ReportAllocs()
+			for b.Loop() {
+				tmpl.Header.CopyTo(&resp.Header)
+				scrubResponse(&resp.Header, &scan)
+			}
+		})
 	}
 }
 

@@ -27,6 +27,7 @@ type state struct {
 	params   policy.PathParams
 	query    policy.Query
 	hdr      headerScan
+	resp     headerScan // the response's hop-by-hop names (scrubResponse)
 	rawPath  []byte
 	rawQuery []byte
 	who      *registry.Principal
@@ -323,7 +324,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 		p.opts.Logger.Warn("upstream failed", "route", st.ep.Template, "err", err)
 		return err
 	}
-	scrubResponse(&ctx.Response.Header)
+	scrubResponse(&ctx.Response.Header, &st.resp)
 	ctx.Response.Header.ResetConnectionClose()
 	if st.hdr.clientClose {
 		ctx.SetConnectionClose()
@@ -367,16 +368,6 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
 	ctx.Response.SetBodyRaw(ae.body())
 	if st.hdr.clientClose {
 		ctx.SetConnectionClose()
-	}
-}
-
-// scrubResponse removes hop-by-hop headers from the upstream's answer.
-// fasthttp handles Connection, Transfer-Encoding and Content-Length itself.
-func scrubResponse(h *fasthttp.ResponseHeader) {
-	for _, name := range [...]string{"Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Trailer", "Upgrade", "TE"} {
-		if len(h.Peek(name)) > 0 {
-			h.Del(name)
-		}
 	}
 }
 
