@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"os"
 	"testing"
 	"time"
 )
@@ -98,5 +99,16 @@ func TestShellQuote(t *testing.T) {
 	want := `wrk -H 'X-Ledger-Workspace: acme' 'it'\''s'`
 	if got != want {
 		t.Errorf("shellQuote = %s, want %s", got, want)
+	}
+}
+
+func TestReadCounters(t *testing.T) {
+	t.Parallel()
+	c, err := readCounters(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	if c.syscalls <= 0 || c.switches <= 0 {
+		t.Errorf("readCounters(self) = %+v, want some system calls and context switches", c)
 	}
 }

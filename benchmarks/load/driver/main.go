@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +41,8 @@ type options struct {
 	maxForeign     float64
 	retries        int
 	backoff        time.Duration
+	quiet          float64
+	quietWait      time.Duration
 }
 
 type driver struct {
@@ -72,6 +73,8 @@ func main() {
 	flag.Float64Var(&o.maxForeign, "max-foreign", 0.05, "redo a run when other processes used more than this share of the machine")
 	flag.IntVar(&o.retries, "retries", 3, "times a run is redone for -max-foreign")
 	flag.DurationVar(&o.backoff, "backoff", 5*time.Second, "wait before redoing a run")
+	flag.Float64Var(&o.quiet, "quiet", 0.15, "before each run, wait until other processes use at most this share of the machine (1 disables)")
+	flag.DurationVar(&o.quietWait, "quiet-wait", 10*time.Minute, "longest wait for -quiet before running anyway")
 	flag.Parse()
 	for _, c := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -151,6 +154,9 @@ func (d *driver) run(ctx context.Context) error {
 	}
 	samples, err := d.rounds(ctx, rg)
 	if err != nil {
+		// Keep what was measured: the summary says the run is incomplete.
+		d.problems = append(d.problems, "interrupted: "+err.Error())
+		_ = d.write(header, rg, samples, "not read", rssKiB(rg.gwPid), 0, "")
 		return err
 	}
 	stats, err := originStats(rg.originAddr)
@@ -173,41 +179,17 @@ func (d *driver) run(ctx context.Context) error {
 	return d.write(header, rg, samples, stats, loadedRSS, nginxRSS, profile)
 }
 
-// setUp starts redis-server, the origin, the gateways and nginx, and
-// creates the key.
+// setUp starts redis-server, the origin and the targets, and creates the
+// key.
 func (d *driver) setUp(ctx context.Context) (*rig, error) {
 	rg := &rig{}
-	redisPort, err := freePort()
+	upPort, redisPort, err := d.startBackends(rg)
 	if err != nil {
 		return nil, err
 	}
-	redis, err := d.procs.start("redis", nil, "redis-server", "--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", d.out)
-	if err != nil {
-		return nil, err
-	}
-	if err := waitTCP(redis, "127.0.0.1:"+strconv.Itoa(redisPort), 10*time.Second); err != nil {
-		return nil, err
-	}
-	d.redisURL = "redis://127.0.0.1:" + strconv.Itoa(redisPort) + "/0"
-
-	upPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	up, err := d.procs.start("upstream", nil, d.bin("upstream"), "-listen", "127.0.0.1:"+strconv.Itoa(upPort))
-	if err != nil {
-		return nil, err
-	}
-	rg.originAddr, rg.originPid = "127.0.0.1:"+strconv.Itoa(upPort), up.pid()
-	if err := waitTCP(up, rg.originAddr, 10*time.Second); err != nil {
-		return nil, err
-	}
-
 	if rg.startups, err = d.timeStartups(upPort, redisPort); err != nil {
 		return nil, err
 	}
-
 	gw, gwAddr, adminAddr, err := d.startGateway("gw", d.bin("reportgate"), nil, upPort, redisPort, "warn")
 	if err != nil {
 		return nil, err
@@ -221,33 +203,14 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 	if err != nil {
 		return nil, err
 	}
-
 	rg.targets = append(rg.targets,
 		target{name: "direct", addr: rg.originAddr, routes: directRoutes(true)},
 		target{name: "gw", addr: gwAddr, proxy: []int{gw.pid()}, routes: gatewayRoutes(secret, unknown, true)})
-	if d.variants {
-		for _, v := range []struct {
-			name, level string
-			env         []string
-		}{
-			{"gw-gomaxprocs4", "warn", []string{"GOMAXPROCS=4"}},
-			{"gw-accesslog", "info", nil},
-		} {
-			p, addr, _, err := d.startGateway(v.name, d.bin("reportgate"), v.env, upPort, redisPort, v.level)
-			if err != nil {
-				return nil, err
-			}
-			rg.targets = append(rg.targets, target{name: v.name, addr: addr, proxy: []int{p.pid()}, routes: gatewayRoutes(secret, unknown, false)})
-		}
+	variants, err := d.startVariants(upPort, redisPort, gatewayRoutes(secret, unknown, false))
+	if err != nil {
+		return nil, err
 	}
-	if d.baseBin != "" {
-		p, addr, _, err := d.startGateway("gw-base", d.baseBin, nil, upPort, redisPort, "warn")
-		if err != nil {
-			return nil, err
-		}
-		rg.targets = append(rg.targets, target{name: "gw-base", addr: addr, proxy: []int{p.pid()}, routes: gatewayRoutes(secret, unknown, false)})
-	}
-
+	rg.targets = append(rg.targets, variants...)
 	nginx, nginxAddr, err := d.startNginx(upPort)
 	if err != nil {
 		return nil, err
@@ -256,6 +219,57 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 	rg.targets = append(rg.targets, target{name: "nginx", addr: nginxAddr, proxy: rg.nginxPids, routes: directRoutes(false)})
 	d.logf("nginx master %d, workers %v", nginx.pid(), rg.nginxPids[1:])
 	return rg, nil
+}
+
+// startBackends starts redis-server and the origin.
+func (d *driver) startBackends(rg *rig) (upPort, redisPort int, err error) {
+	if redisPort, err = freePort(); err != nil {
+		return 0, 0, err
+	}
+	redis, err := d.procs.start("redis", nil, "redis-server", "--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", d.out)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := waitTCP(redis, "127.0.0.1:"+strconv.Itoa(redisPort), time.Minute); err != nil {
+		return 0, 0, err
+	}
+	d.redisURL = "redis://127.0.0.1:" + strconv.Itoa(redisPort) + "/0"
+	if upPort, err = freePort(); err != nil {
+		return 0, 0, err
+	}
+	up, err := d.procs.start("upstream", nil, d.bin("upstream"), "-listen", "127.0.0.1:"+strconv.Itoa(upPort))
+	if err != nil {
+		return 0, 0, err
+	}
+	rg.originAddr, rg.originPid = "127.0.0.1:"+strconv.Itoa(upPort), up.pid()
+	return upPort, redisPort, waitTCP(up, rg.originAddr, time.Minute)
+}
+
+// startVariants starts the gateways run on the list route only: GOMAXPROCS
+// 4, the access log on (to its log file), and another revision (-base-bin).
+func (d *driver) startVariants(upPort, redisPort int, routes []route) ([]target, error) {
+	type variant struct {
+		name, binary, level string
+		env                 []string
+	}
+	var vs []variant
+	if d.variants {
+		vs = append(vs, variant{"gw-gomaxprocs4", d.bin("reportgate"), "warn", []string{"GOMAXPROCS=4"}},
+			variant{"gw-accesslog", d.bin("reportgate"), "info", nil})
+	}
+	if d.baseBin != "" {
+		vs = append(vs, variant{"gw-base", d.baseBin, "warn", nil})
+	}
+	var out []target
+	for _, v := range vs {
+		p, addr, _, err := d.startGateway(v.name, v.binary, v.env, upPort, redisPort, v.level)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, target{name: v.name, addr: addr, proxy: []int{p.pid()}, routes: routes})
+	}
+	return out, nil
 }
 
 // startGateway runs `reportgate serve` (or another revision's binary) and
@@ -347,192 +361,6 @@ func (d *driver) startNginx(upPort int) (*proc, string, error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return p, addr, nil
-}
-
-// rounds runs every route, concurrency and target once per round. Runs to
-// be compared are adjacent: for each route and concurrency every target
-// runs in turn, their order reversed every other round.
-func (d *driver) rounds(ctx context.Context, rg *rig) ([]sample, error) {
-	var samples []sample
-	for round := 1; round <= d.options.rounds; round++ {
-		order := append([]target(nil), rg.targets...)
-		if round%2 == 0 {
-			slices.Reverse(order)
-		}
-		for _, name := range routeNames {
-			for _, c := range d.conns {
-				for _, t := range order {
-					for _, r := range t.routes {
-						if r.name != name {
-							continue
-						}
-						s, err := d.measure(ctx, rg, t, r, c, d.duration, round)
-						if err != nil {
-							return samples, err
-						}
-						samples = append(samples, s)
-					}
-				}
-			}
-		}
-		d.logf("round %d/%d done", round, d.options.rounds)
-	}
-	return samples, nil
-}
-
-// routeNames are the routes in the order they run and are reported.
-var routeNames = []string{"list", "owner", "path", "invalid"}
-
-// measure runs wrk once and reads the proxy's and the origin's CPU time
-// around it, and how busy the rest of the machine was. A run during which
-// other processes used more than -max-foreign of the machine is done again
-// (up to -retries times): this box is shared.
-func (d *driver) measure(ctx context.Context, rg *rig, t target, r route, conns int, dur time.Duration, round int) (sample, error) {
-	phase := "round " + strconv.Itoa(round)
-	switch round {
-	case 0:
-		phase = "warm-up"
-	case -1:
-		phase = "profiled"
-	}
-	for attempt := 1; ; attempt++ {
-		s, out, err := d.measureOnce(ctx, rg, t, r, conns, dur, round)
-		if err != nil {
-			return s, err
-		}
-		s.Attempts = attempt
-		d.logf("%s %-15s %-7s c%-3d %8.0f req/s p50 %5.0f µs p99 %6.0f µs proxy %5.1f µs/req origin %4.1f µs/req foreign %4.1f%% steal %4.1f%%",
-			phase, t.name, r.name, conns, s.RPS, s.P50us, s.P99us, s.ProxyCPU, s.OriginCPU, 100*s.Foreign, 100*s.Steal)
-		wantNon2xx := int64(0)
-		if r.status != 200 {
-			wantNon2xx = s.Requests
-		}
-		if s.Errors != 0 || s.Non2xx != wantNon2xx {
-			d.problems = append(d.problems, fmt.Sprintf("%s %s %s c%d: %d socket errors, %d non-2xx of %d", phase, t.name, r.name, conns, s.Errors, s.Non2xx, s.Requests))
-			d.logf("NOT CLEAN:\n%s", out)
-		}
-		if err := d.sleep(ctx, d.pause); err != nil {
-			return s, err
-		}
-		if s.Foreign <= d.maxForeign || attempt > d.retries || round == 0 {
-			return s, nil
-		}
-		d.logf("other processes used %.1f%% of the machine: again after %v", 100*s.Foreign, d.backoff)
-		if err := d.sleep(ctx, d.backoff); err != nil {
-			return s, err
-		}
-	}
-}
-
-func (d *driver) sleep(ctx context.Context, t time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(t):
-		return nil
-	}
-}
-
-func (d *driver) measureOnce(ctx context.Context, rg *rig, t target, r route, conns int, dur time.Duration, round int) (sample, string, error) {
-	if err := ctx.Err(); err != nil {
-		return sample{}, "", err
-	}
-	argv := wrkArgs(d.wrkCPU, conns, dur, "http://"+t.addr+r.path, r.headers)
-	rig := d.procs.pids()
-	m0, err0 := readMachineTicks()
-	g0, err1 := sumTicks(rig)
-	s0, err2 := cpuTicks(os.Getpid())
-	p0, err3 := sumTicks(t.proxy)
-	o0, err4 := cpuTicks(rg.originPid)
-	res, out, wrkCPU, err := runWrk(ctx, argv)
-	m1, err5 := readMachineTicks()
-	g1, err6 := sumTicks(rig)
-	s1, err7 := cpuTicks(os.Getpid())
-	p1, err8 := sumTicks(t.proxy)
-	o1, err9 := cpuTicks(rg.originPid)
-	if err != nil {
-		return sample{}, out, err
-	}
-	if e := firstErr(err0, err1, err2, err3, err4, err5, err6, err7, err8, err9); e != nil {
-		return sample{}, out, fmt.Errorf("read CPU time: %w (did a process exit?)", e)
-	}
-	perReq := func(ticks int64) float64 {
-		if res.Requests == 0 {
-			return 0
-		}
-		return float64(ticks) * 1e6 / float64(d.ticks) / float64(res.Requests)
-	}
-	s := sample{
-		Round: round, Target: t.name, Route: r.name, Conns: conns, Requests: res.Requests, RPS: res.RPS,
-		P50us: float64(res.P50.Nanoseconds()) / 1e3, P99us: float64(res.P99.Nanoseconds()) / 1e3,
-		ProxyCPU: perReq(p1 - p0), OriginCPU: perReq(o1 - o0), Non2xx: res.Non2xx, Errors: res.SocketErrors,
-	}
-	if total := m1.total - m0.total; total > 0 {
-		wrkTicks := int64(wrkCPU.Seconds() * float64(d.ticks))
-		foreign := (m1.busy - m0.busy) - (g1 - g0) - (s1 - s0) - wrkTicks
-		s.Foreign = max(0, float64(foreign)/float64(total))
-		s.Steal = float64(m1.steal-m0.steal) / float64(total)
-	}
-	return s, out, nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
-// profileGateway runs gwprof (serve with a CPU profile) under the list
-// route at the first concurrency and summarises the profile with pprof.
-func (d *driver) profileGateway(ctx context.Context, rg *rig) (string, error) {
-	var gw target
-	for _, t := range rg.targets {
-		if t.name == "gw" {
-			gw = t
-		}
-	}
-	u := strings.Split(rg.originAddr, ":")
-	upPort, _ := strconv.Atoi(u[1])
-	redisPort, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(d.redisURL, "redis://127.0.0.1:"), "/0"))
-	prof, err := filepath.Abs(filepath.Join(d.out, "gateway.cpu.pprof"))
-	if err != nil {
-		return "", err
-	}
-	listen, err1 := freePort()
-	admin, err2 := freePort()
-	if err1 != nil || err2 != nil {
-		return "", fmt.Errorf("free port: %v %v", err1, err2)
-	}
-	argv := append([]string{d.bin("gwprof"), "-cpuprofile", prof, "--"}, serveArgs(listen, admin, upPort, redisPort, "warn")...)
-	d.logf("$ %s", shellQuote(argv))
-	start := time.Now()
-	p, err := d.procs.start("gwprof", nil, argv...)
-	if err != nil {
-		return "", err
-	}
-	if _, err := waitReady(p, "http://127.0.0.1:"+strconv.Itoa(admin)+"/readyz", start, 30*time.Second); err != nil {
-		return "", err
-	}
-	t := target{name: "gw-profiled", addr: "127.0.0.1:" + strconv.Itoa(listen), proxy: []int{p.pid()}, routes: gw.routes[:1]}
-	if _, err := d.measure(ctx, rg, t, t.routes[0], d.conns[0], d.warmup, 0); err != nil {
-		return "", err
-	}
-	if _, err := d.measure(ctx, rg, t, t.routes[0], d.conns[0], d.duration, -1); err != nil {
-		return "", err
-	}
-	p.stop(10 * time.Second)
-	top, err := output(ctx, nil, "go", "tool", "pprof", "-top", "-nodecount=35", d.bin("gwprof"), prof)
-	if err != nil {
-		return "", err
-	}
-	cum, err := output(ctx, nil, "go", "tool", "pprof", "-top", "-cum", "-nodecount=60", d.bin("gwprof"), prof)
-	if err != nil {
-		return "", err
-	}
-	return "pprof -top (flat):\n" + top + "\npprof -top -cum:\n" + cum, nil
 }
 
 // write saves every sample and the summary.

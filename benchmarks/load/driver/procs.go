@@ -319,3 +319,53 @@ func (p *procs) pids() []int {
 	}
 	return out
 }
+
+// counters are a process's read and write system calls (/proc/<pid>/io,
+// all threads) and context switches (every thread's, voluntary or not).
+type counters struct{ syscalls, switches int64 }
+
+func readCounters(pid int) (counters, error) {
+	var c counters
+	dir := "/proc/" + strconv.Itoa(pid)
+	b, err := os.ReadFile(dir + "/io")
+	if err != nil {
+		return c, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok && (k == "syscr" || k == "syscw") {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			c.syscalls += n
+		}
+	}
+	tasks, err := os.ReadDir(dir + "/task")
+	if err != nil {
+		return c, err
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/task/" + t.Name() + "/status")
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.HasSuffix(k, "ctxt_switches") {
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				c.switches += n
+			}
+		}
+	}
+	return c, nil
+}
+
+// sumCounters adds readCounters over pids.
+func sumCounters(pids []int) (counters, error) {
+	var total counters
+	for _, pid := range pids {
+		c, err := readCounters(pid)
+		if err != nil {
+			return total, err
+		}
+		total.syscalls += c.syscalls
+		total.switches += c.switches
+	}
+	return total, nil
+}
