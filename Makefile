@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo test build bench lint deps routes clean
+.PHONY: demo test build bench bench-go lint deps routes clean
 
 ## demo: the simulator, embedded Redis, the gateway and a walk-through to paste
 demo: build
@@ -24,9 +24,17 @@ deps:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/reportgate ./cmd/ledgersim
 
-## bench: Go micro-benchmarks of the hot path
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./benchmarks/...
+## bench: the load harness, gateway vs nginx proxy_pass vs the direct origin, pinned to 2 CPUs
+## (about 30 minutes; installs wrk, nginx and redis-server with apt-get when missing, as root or
+## through sudo). ARGS go to the driver, e.g. make bench ARGS='-rounds 3'; BASE=<rev> adds that
+## revision's gateway. Results: benchmarks/out/<time>/summary.md.
+bench:
+	BASE='$(BASE)' bash benchmarks/load/run.sh $(ARGS)
+
+## bench-go: Go micro-benchmarks of every hot-path step (benchmarks/, proxy/); a few minutes,
+## needs only Go and redis-server. Compare two revisions with benchstat (benchmarks/RESULTS.md).
+bench-go: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./benchmarks/... ./proxy/
 
 ## lint: gofmt, go vet, staticcheck
 lint:

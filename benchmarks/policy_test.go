@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"reportgate/benchmarks/origin"
 	"reportgate/internal/spec"
 	"reportgate/policy"
 )
@@ -81,6 +82,26 @@ func BenchmarkVerify(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := v.Verify(context.Background(), body, check, s, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	// The load harness's bodies: its /accounts page and a transaction.
+	o := origin.New()
+	for _, c := range []struct {
+		name  string
+		body  []byte
+		check policy.Check
+	}{
+		{"origin-accounts-page", o.Body(origin.ListPath), policy.Check{Shape: policy.Nodes, Field: "id", Set: policy.Accounts}},
+		{"origin-transaction", o.Body(origin.TransactionPath), policy.Check{Shape: policy.Object, Field: "account_id", Set: policy.Accounts}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.Verify(context.Background(), c.body, c.check, s, 0); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -202,6 +202,46 @@ func applyDeletes(h *fasthttp.RequestHeader, s *headerScan) {
 	h.ResetConnectionClose()
 }
 
+// scrubResponse deletes the hop-by-hop headers of the upstream's answer,
+// found in one pass (PERFORMANCE-NOTES: cheaper than one Peek per name),
+// and the headers its Connection names (RFC 9110 §7.6.1), which fasthttp
+// keeps as ordinary headers. fasthttp handles Transfer-Encoding,
+// Content-Length and the close flag itself. s is scratch space.
+func scrubResponse(h *fasthttp.ResponseHeader, s *headerScan) {
+	s.reset()
+	for name, value := range h.All() {
+		if !responseHopByHop(name) {
+			continue
+		}
+		s.del(name)
+		if len(name) == len("connection") && hasFoldedPrefix(name, "connection") {
+			s.connectionTokens(value)
+		}
+	}
+	for _, name := range s.dels {
+		h.DelBytes(name)
+	}
+}
+
+// responseHopByHop reports whether an upstream response header must not
+// reach the partner. The length switch keeps the common headers (Date,
+// Content-Type, Content-Length) at one comparison.
+func responseHopByHop(name []byte) bool {
+	switch len(name) {
+	case 2:
+		return hasFoldedPrefix(name, "te")
+	case 7:
+		return hasFoldedPrefix(name, "trailer") || hasFoldedPrefix(name, "upgrade")
+	case 10:
+		return hasFoldedPrefix(name, "connection") || hasFoldedPrefix(name, "keep-alive")
+	case 16:
+		return hasFoldedPrefix(name, "proxy-connection")
+	case 18:
+		return hasFoldedPrefix(name, "proxy-authenticate")
+	}
+	return false
+}
+
 // isTrusted reports whether addr is in one of the trusted proxy ranges.
 func isTrusted(addr netip.Addr, prefixes []netip.Prefix) bool {
 	for _, p := range prefixes {

@@ -160,3 +160,62 @@ func FuzzConnectionTokens(f *testing.F) {
 		}
 	})
 }
+
+func parseResponse(t testing.TB, raw string) *fasthttp.Response {
+	t.Helper()
+	resp := &fasthttp.Response{}
+	if err := resp.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Fatalf("parse response: %v", err)
+	}
+	return resp
+}
+
+func TestScrubResponse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		headers    string
+		gone, kept []string
+	}{
+		{"typical answer", "Date: now\r\nX-Request-Id: 1\r\n", nil, []string{"Date", "X-Request-Id", "Content-Type"}},
+		{"hop-by-hop", "Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nUpgrade: h2c\r\nTE: trailers\r\nProxy-Authenticate: Basic\r\nX-Request-Id: 1\r\n",
+			[]string{"Keep-Alive", "Proxy-Connection", "Upgrade", "TE", "Proxy-Authenticate"}, []string{"X-Request-Id"}},
+		// fasthttp keeps a Connection value other than a lone "close" as a
+		// header: the names in it are hop-by-hop too.
+		{"names in Connection", "Connection: keep-alive, X-Internal-Trace\r\nX-Internal-Trace: abc\r\nX-Request-Id: 1\r\n",
+			[]string{"Connection", "X-Internal-Trace"}, []string{"X-Request-Id"}},
+		{"Connection close and a name", "Connection: X-Internal-Trace, close\r\nX-Internal-Trace: abc\r\n",
+			[]string{"X-Internal-Trace"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			resp := parseResponse(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"+tt.headers+"\r\n{}")
+			var s headerScan
+			scrubResponse(&resp.Header, &s)
+			for _, name := range tt.gone {
+				if v := resp.Header.Peek(name); v != nil {
+					t.Errorf("%s = %q after scrub, want deleted", name, v)
+				}
+			}
+			for _, name := range tt.kept {
+				if len(resp.Header.Peek(name)) == 0 {
+					t.Errorf("%s was deleted", name)
+				}
+			}
+		})
+	}
+}
+
+func TestResponseHopByHop(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"Connection": true, "connection": true, "Keep-Alive": true, "TE": true, "Trailer": true, "Upgrade": true,
+		"Proxy-Connection": true, "Proxy-Authenticate": true,
+		"Content-Type": false, "Date": false, "Te-X": false, "Upgraded": false, "X-Connection": false,
+	} {
+		if got := responseHopByHop([]byte(name)); got != want {
+			t.Errorf("responseHopByHop(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type state struct {
 	params   policy.PathParams
 	query    policy.Query
 	hdr      headerScan
+	resp     headerScan // the response's hop-by-hop names (scrubResponse)
 	rawPath  []byte
 	rawQuery []byte
 	who      *registry.Principal
@@ -236,7 +237,7 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 		return p.scopedList(ctx, st)
 	case policy.Path:
 		if !scope.Has(r.Set, st.params.Int(st.paramIdx)) {
-			return notFound(st.ep.Template)
+			return p.notFoundFor(st.ep)
 		}
 	case policy.Owner:
 		if err := p.checkOwner(st.ctx, st); err != nil {
@@ -251,7 +252,7 @@ func (p *Proxy) checkOwner(ctx context.Context, st *state) error {
 	ow, err := p.deps.Owners.Lookup(ctx, st.rule.Owner, st.params.Int(st.paramIdx))
 	switch {
 	case errors.Is(err, policy.ErrObjectNotFound):
-		return notFound(st.ep.Template)
+		return p.notFoundFor(st.ep)
 	case err != nil:
 		p.opts.Logger.Warn("owner lookup failed", "route", st.ep.Template, "err", err)
 		var ue *policy.UpstreamError
@@ -261,7 +262,7 @@ func (p *Proxy) checkOwner(ctx context.Context, st *state) error {
 		return err
 	}
 	if !policy.TargetInScope(st.scope, ow.Kind, ow.ID, p.deps.Owners) {
-		return notFound(st.ep.Template)
+		return p.notFoundFor(st.ep)
 	}
 	return nil
 }
@@ -342,7 +343,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 		p.opts.Logger.Warn("upstream failed", "route", st.ep.Template, "err", err)
 		return err
 	}
-	scrubResponse(&ctx.Response.Header)
+	scrubResponse(&ctx.Response.Header, &st.resp)
 	ctx.Response.Header.ResetConnectionClose()
 	if st.hdr.clientClose {
 		ctx.SetConnectionClose()
@@ -355,7 +356,7 @@ func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
 	status := ctx.Response.StatusCode()
 	switch {
 	case status == fasthttp.StatusNotFound && (st.rule.Strategy == policy.Path || st.rule.Strategy == policy.Owner):
-		return notFound(st.ep.Template) // one body for missing and out of scope
+		return p.notFoundFor(st.ep) // one body for missing and out of scope
 	case status > fasthttp.StatusOK && status < fasthttp.StatusBadRequest && st.scope != nil:
 		// The upstream answers data with 200 only: another success or a
 		// redirect would carry what no check has seen.
@@ -401,15 +402,5 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
 	}
 	if st.hdr.clientClose {
 		ctx.SetConnectionClose()
-	}
-}
-
-// scrubResponse removes hop-by-hop headers from the upstream's answer.
-// fasthttp handles Connection, Transfer-Encoding and Content-Length itself.
-func scrubResponse(h *fasthttp.ResponseHeader) {
-	for _, name := range [...]string{"Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Trailer", "Upgrade", "TE"} {
-		if len(h.Peek(name)) > 0 {
-			h.Del(name)
-		}
 	}
 }

@@ -115,6 +115,8 @@ type Proxy struct {
 
 	answers  limitAnswers
 	throttle *authThrottle
+	// notFound holds the 404 of every endpoint, rendered once (notFoundFor).
+	notFound map[string]*apiError
 
 	mu sync.Mutex
 	ln net.Listener
@@ -140,10 +142,13 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: failed-authentication throttle: %w", err)
 	}
-	p := &Proxy{opts: opts, deps: deps, up: up, stats: newStats(),
+	p := &Proxy{opts: opts, deps: deps, up: up, stats: newStats(), notFound: map[string]*apiError{},
 		answers: newLimitAnswers(opts.RateLimitStatus), throttle: throttle}
 	if err := p.tel.init(opts.Meter, opts.Tracer); err != nil {
 		return nil, err
+	}
+	for _, ep := range deps.Router.Endpoints() {
+		p.notFound[ep.Template] = notFound(ep.Template)
 	}
 	p.states.New = func() any { return new(state) }
 	p.server = &fasthttp.Server{

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -226,8 +227,10 @@ func (g *Gateway) Start(ctx context.Context) error {
 			g.log.Error("admin listener stopped", "err", err)
 		}
 	})
+	// GOMAXPROCS follows the CPU affinity and cgroup limit; it changes the
+	// proxy's cost and tail latency (benchmarks/RESULTS.md), so say it.
 	g.log.Info("reportgate started", "listen", g.proxyLn.Addr().String(), "admin", g.adminLn.Addr().String(),
-		"upstream", g.cfg.Upstream.String(), "workspace", g.cfg.Workspace)
+		"upstream", g.cfg.Upstream.String(), "workspace", g.cfg.Workspace, "gomaxprocs", runtime.GOMAXPROCS(0))
 	return nil
 }
 

@@ -1,0 +1,158 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+
+	"reportgate/benchmarks/origin"
+	"reportgate/internal/spec"
+	"reportgate/policy"
+	"reportgate/registry"
+)
+
+// fixture is a whole proxy in memory, for the benchmarks and allocation
+// tests of this package: the fixed-response origin of package
+// benchmarks/origin on one in-memory listener, the proxy on another, a key
+// cache answering from a map, and scope resolution reading the origin.
+type fixture struct {
+	p      *Proxy
+	origin *origin.Origin
+	secret string
+	// client reaches the proxy's listener; direct the origin's.
+	client, direct *fasthttp.HostClient
+}
+
+const fixtureWorkspace = "acme"
+
+// newFixture builds and starts the proxy; opts may edit its Options.
+func newFixture(tb testing.TB, edit func(*Options)) *fixture {
+	tb.Helper()
+	f := &fixture{origin: origin.New()}
+	upLn := fasthttputil.NewInmemoryListener()
+	upSrv := &fasthttp.Server{Handler: f.origin.Handler, NoDefaultServerHeader: true}
+	go upSrv.Serve(upLn) //nolint:errcheck // ends with Shutdown below
+	tb.Cleanup(func() { _ = upSrv.Shutdown() })
+
+	secret, err := registry.GenerateKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.secret = secret
+	opts := Options{
+		Workspace: fixtureWorkspace, Upstream: &url.URL{Scheme: "http", Host: "origin.invalid"},
+		APIUser: origin.APIUser, DisableAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	up := NewUpstream(opts)
+	up.client.Dial = func(string) (net.Conn, error) { return upLn.Dial() }
+	f.p, err = New(opts, up, deps(tb, up, secret))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ln := fasthttputil.NewInmemoryListener()
+	go f.p.Serve(ln) //nolint:errcheck // ends with Shutdown below
+	tb.Cleanup(func() { _ = f.p.Shutdown(context.Background()) })
+	f.client = &fasthttp.HostClient{Addr: "gateway", Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConns: 64}
+	f.direct = &fasthttp.HostClient{Addr: "origin", Dial: func(string) (net.Conn, error) { return upLn.Dial() }, MaxConns: 64}
+	return f
+}
+
+// deps wires the policy over up and a key cache that knows one key, bound
+// to origin.EntityID.
+func deps(tb testing.TB, up *Upstream, secret string) Deps {
+	tb.Helper()
+	d, err := spec.Load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rules := policy.Table()
+	router, err := policy.NewRouter(rules, d.Routes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hash := registry.KeyHash([]byte(secret))
+	lookup := func(_ context.Context, h [32]byte) (registry.Principal, bool, error) {
+		if h != hash {
+			return registry.Principal{}, false, nil
+		}
+		return registry.Principal{ID: "key_bench", Active: true, Entities: []int64{origin.EntityID}, Generation: 1}, true, nil
+	}
+	keys, err := registry.NewKeyCache(lookup, registry.CacheOptions{NegativeTTL: time.Minute})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys.SetSubscribed(true) // as when the invalidation subscription is live
+	owners, err := policy.NewOwners(up, 1024)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resolver, err := policy.NewResolver(up, rules, policy.ResolverOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lister, err := policy.NewLister(up, owners, policy.ListerOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Deps{Keys: keys, Router: router, Resolver: resolver, Owners: owners, Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: noWebhooks{}}
+}
+
+// request returns a partner request for target with the fixture's key.
+func (f *fixture) request(target string) *fasthttp.Request {
+	return f.requestWithKey(target, f.secret)
+}
+
+func (f *fixture) requestWithKey(target, key string) *fasthttp.Request {
+	req := &fasthttp.Request{}
+	req.SetRequestURI(target)
+	req.Header.SetHost("gateway")
+	req.Header.Set("User-Agent", "bench/1")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Ledger-Reporting-API-Key", key)
+	req.Header.Set("X-Ledger-Workspace", fixtureWorkspace)
+	return req
+}
+
+// do sends req through the proxy and returns the status and a copy of the
+// body.
+func (f *fixture) do(tb testing.TB, req *fasthttp.Request) (int, []byte) {
+	tb.Helper()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	if err := f.client.Do(req, resp); err != nil {
+		tb.Fatal(err)
+	}
+	return resp.StatusCode(), append([]byte(nil), resp.Body()...)
+}
+
+// warm sends target once (resolving the key, its scope and owners) and
+// checks the proxy answered want.
+func (f *fixture) warm(tb testing.TB, target string, want int) {
+	tb.Helper()
+	if status, body := f.do(tb, f.request(target)); status != want {
+		tb.Fatalf("GET %s: %d %s, want %d", target, status, body, want)
+	}
+}
+
+// noWebhooks is the fixture's notification configuration: the benchmarked
+// routes never reach it.
+type noWebhooks struct{}
+
+func (noWebhooks) GetWebhook(context.Context, string) (registry.Webhook, error) {
+	return registry.Webhook{}, registry.ErrNotFound
+}
+func (noWebhooks) PutWebhook(context.Context, string, registry.Webhook) error {
+	return errors.New("fixture: no webhooks")
+}
+func (noWebhooks) DeleteWebhook(context.Context, string) error { return registry.ErrNotFound }
