@@ -138,6 +138,10 @@ type Config struct {
 	LogFormat string
 	// LogLevel is "debug", "info" (default), "warn" or "error".
 	LogLevel string
+	// LogFlush is how long log lines may wait in a buffer before they are
+	// written, so a busy gateway writes its access log in batches instead
+	// of one write per request. 0 writes every line at once. Default 100ms.
+	LogFlush time.Duration
 	// ShutdownGrace is how long in-flight requests may run after SIGTERM.
 	// Default 15s.
 	ShutdownGrace time.Duration
@@ -183,6 +187,7 @@ func Default() Config {
 		MaxConnsPerIP:     128,
 		LogFormat:         "json",
 		LogLevel:          "info",
+		LogFlush:          100 * time.Millisecond,
 		ShutdownGrace:     15 * time.Second,
 	}
 }

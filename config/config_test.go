@@ -99,6 +99,8 @@ func TestValidateCases(t *testing.T) {
 		{"rate without unit", func(c *Config) { c.RateLimit = "10" }, "rate-limit"},
 		{"rate per hour", func(c *Config) { c.RateLimit = "10/h" }, "rate-limit"},
 		{"zero burst", func(c *Config) { c.RateLimitBurst = 0 }, "rate-limit-burst"},
+		{"negative log flush", func(c *Config) { c.LogFlush = -time.Second }, "log-flush"},
+		{"log flush of a minute", func(c *Config) { c.LogFlush = time.Minute }, "log-flush"},
 		{"status 429", func(c *Config) { c.RateLimitStatus = 429 }, ""},
 		{"status 503", func(c *Config) { c.RateLimitStatus = 503 }, "rate-limit-status"},
 		{"zero lease", func(c *Config) { c.RateLimitLease = 0 }, "rate-limit-lease"},

@@ -50,6 +50,7 @@ func (c *Config) BindServe(fs *pflag.FlagSet) {
 	c.bindLimits(fs)
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	fs.DurationVar(&c.LogFlush, "log-flush", c.LogFlush, "longest time a log line waits in the buffer (0: write each line at once)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time in-flight requests get after SIGTERM")
 	annotateEnv(fs)
 }

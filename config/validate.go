@@ -110,6 +110,9 @@ func (c *Config) Validate() error {
 	default:
 		add("log-level", fmt.Sprintf("%q is not a level", c.LogLevel), "give debug, info, warn or error")
 	}
+	if c.LogFlush < 0 || c.LogFlush > 10*time.Second {
+		add("log-flush", fmt.Sprintf("%v is out of range", c.LogFlush), "give 0 (no buffer) up to 10s, such as 100ms")
+	}
 	if len(ps) > 0 {
 		return ps
 	}

@@ -13,6 +13,7 @@ import (
 
 	"reportgate/config"
 	"reportgate/internal/gateway"
+	"reportgate/internal/logbuf"
 )
 
 // loadServeConfig parses serve's flags and REPORTGATE_* variables and
@@ -47,6 +48,11 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	cfg, err := loadServeConfig(args, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.LogFlush > 0 {
+		buf := logbuf.Every(stderr, 64<<10, cfg.LogFlush)
+		defer buf.Close()
+		stderr = buf
 	}
 	logger := newLogger(cfg, stderr)
 	g, err := gateway.New(cfg, gateway.Options{Logger: logger, Version: version})

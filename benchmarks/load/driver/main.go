@@ -65,7 +65,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "warm-up per target and route, before the rounds")
 	flag.DurationVar(&o.pause, "pause", time.Second, "pause between runs")
 	flag.StringVar(&conns, "conns", "32,8", "wrk connections, in order (throughput first, then latency)")
-	flag.BoolVar(&o.variants, "variants", true, "also run gw-gomaxprocs4 and gw-accesslog on the list route")
+	flag.BoolVar(&o.variants, "variants", true, "also run gw-gomaxprocs4, gw-accesslog and gw-accesslog-unbuffered on the list route")
 	flag.BoolVar(&o.profile, "profile", true, "profile the gateway (gwprof) under the list route at the first concurrency")
 	flag.IntVar(&o.startups, "startups", 5, "times `reportgate serve` is started to time readiness")
 	flag.StringVar(&o.wrkCPU, "wrk-cpu", "0", "CPU list for wrk")
@@ -195,7 +195,7 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 		return nil, err
 	}
 	rg.gwPid, rg.gwIdleRSS = gw.pid(), rssKiB(gw.pid())
-	secret, err := d.createKey(ctx, adminAddr)
+	secret, limited, err := d.createKeys(ctx, adminAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -205,8 +205,8 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 	}
 	rg.targets = append(rg.targets,
 		target{name: "direct", addr: rg.originAddr, routes: directRoutes(true)},
-		target{name: "gw", addr: gwAddr, proxy: []int{gw.pid()}, routes: gatewayRoutes(secret, unknown, true)})
-	variants, err := d.startVariants(upPort, redisPort, gatewayRoutes(secret, unknown, false))
+		target{name: "gw", addr: gwAddr, proxy: []int{gw.pid()}, routes: gatewayRoutes(secret, unknown, limited, true)})
+	variants, err := d.startVariants(upPort, redisPort, gatewayRoutes(secret, unknown, limited, false))
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,8 @@ func (d *driver) startVariants(upPort, redisPort int, routes []route) ([]target,
 	var vs []variant
 	if d.variants {
 		vs = append(vs, variant{"gw-gomaxprocs4", d.bin("reportgate"), "warn", []string{"GOMAXPROCS=4"}},
-			variant{"gw-accesslog", d.bin("reportgate"), "info", nil})
+			variant{"gw-accesslog", d.bin("reportgate"), "info", nil},
+			variant{"gw-accesslog-unbuffered", d.bin("reportgate"), "info", []string{"REPORTGATE_LOG_FLUSH=0"}})
 	}
 	if d.baseBin != "" {
 		vs = append(vs, variant{"gw-base", d.baseBin, "warn", nil})

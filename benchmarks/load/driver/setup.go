@@ -26,7 +26,14 @@ type route struct {
 	headers []string
 	status  int    // every answer must have it
 	body    string // the origin path whose body every answer must equal; "" for none
+	// admitted bounds the answers of a 420 route that may pass (200) in a
+	// run of the given length: the key's limit lets some through.
+	admitted func(time.Duration) int64
 }
+
+// defaultLimitAdmits is what the gateway's default limit (10/s, burst 20)
+// lets through in d, with room for the replica's lease.
+func defaultLimitAdmits(d time.Duration) int64 { return int64(10*d.Seconds()) + 20 + 10 }
 
 // target is one server under load and the processes whose CPU it costs.
 type target struct {
@@ -54,7 +61,7 @@ func directRoutes(withUser bool) []route {
 // gatewayRoutes are the partner's requests: the key and the workspace, no
 // filter (the gateway injects it). invalid uses a well-formed key no
 // registry knows: the negative cache answers after the first request.
-func gatewayRoutes(secret, unknown string, all bool) []route {
+func gatewayRoutes(secret, unknown, limited string, all bool) []route {
 	h := []string{"X-Ledger-Reporting-API-Key: " + secret, "X-Ledger-Workspace: " + workspace}
 	rs := []route{{name: "list", path: origin.ListPath, headers: h, status: 200, body: origin.ListPath}}
 	if !all {
@@ -65,6 +72,8 @@ func gatewayRoutes(secret, unknown string, all bool) []route {
 		route{name: "path", path: origin.AccountPath, headers: h, status: 200, body: origin.AccountPath},
 		route{name: "invalid", path: origin.ListPath, status: 401,
 			headers: []string{"X-Ledger-Reporting-API-Key: " + unknown, "X-Ledger-Workspace: " + workspace}},
+		route{name: "limited", path: origin.ListPath, status: 420, admitted: defaultLimitAdmits,
+			headers: []string{"X-Ledger-Reporting-API-Key: " + limited, "X-Ledger-Workspace: " + workspace}},
 	)
 }
 
@@ -116,10 +125,13 @@ func serveArgs(listen, admin, upstream, redisPort int, logLevel string) []string
 	}
 }
 
-// createKey goes through the product's own workflow with its CLI: three
-// admins in Redis, a creation request, two approvals, a reveal. It returns
-// the secret.
-func (d *driver) createKey(ctx context.Context, adminAddr string) (string, error) {
+// createKeys goes through the product's own workflow with its CLI: three
+// admins in Redis, creation requests, two approvals each, reveals. The
+// bench key's rate limit is raised through an edit request (quorum again)
+// far above what the machine can serve, so the limiter runs on every
+// request without refusing any; the limited key keeps the gateway's
+// default (10/s) and serves the 420 route. It returns both secrets.
+func (d *driver) createKeys(ctx context.Context, adminAddr string) (bench, limited string, err error) {
 	redisFlags := []string{"--redis-url", d.redisURL, "--workspace", workspace}
 	var tokens []string
 	for _, name := range []string{"alice", "bob", "carol"} {
@@ -127,7 +139,7 @@ func (d *driver) createKey(ctx context.Context, adminAddr string) (string, error
 		d.logf("$ %s", shellQuote(argv))
 		out, err := output(ctx, nil, argv...)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		tokens = append(tokens, lines[len(lines)-1])
@@ -139,31 +151,53 @@ func (d *driver) createKey(ctx context.Context, adminAddr string) (string, error
 		out, err := output(ctx, []string{"REPORTGATE_ADMIN_TOKEN=" + token}, argv...)
 		return []byte(out), err
 	}
-	out, err := keys(tokens[0], "create", "--name", "bench", "--entities", strconv.Itoa(origin.EntityID))
-	if err != nil {
-		return "", err
-	}
 	var filed struct {
 		Key     struct{ ID string }
 		Request struct{ ID string }
 	}
-	if err := json.Unmarshal(out, &filed); err != nil || filed.Request.ID == "" {
-		return "", fmt.Errorf("keys create: %v: %s", err, out)
-	}
-	for _, tok := range tokens[1:] {
-		if _, err := keys(tok, "approve", filed.Request.ID); err != nil {
-			return "", err
+	// through files a request with the first admin and approves it with the
+	// two others.
+	through := func(args ...string) error {
+		out, err := keys(tokens[0], args...)
+		if err != nil {
+			return err
 		}
+		if err := json.Unmarshal(out, &filed); err != nil || filed.Request.ID == "" {
+			return fmt.Errorf("keys %s: %v: %s", args[0], err, out)
+		}
+		for _, tok := range tokens[1:] {
+			if _, err := keys(tok, "approve", filed.Request.ID); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	out, err = keys(tokens[0], "reveal", filed.Key.ID)
+	create := func(name string) (id, secret string, err error) {
+		if err := through("create", "--name", name, "--entities", strconv.Itoa(origin.EntityID)); err != nil {
+			return "", "", err
+		}
+		id = filed.Key.ID
+		out, err := keys(tokens[0], "reveal", id)
+		if err != nil {
+			return "", "", err
+		}
+		var rev struct{ Secret string }
+		if err := json.Unmarshal(out, &rev); err != nil || !registry.CheckKeyFormat([]byte(rev.Secret)) {
+			return "", "", fmt.Errorf("keys reveal: no key in the answer (%v)", err)
+		}
+		return id, rev.Secret, nil
+	}
+	id, bench, err := create("bench")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	var rev struct{ Secret string }
-	if err := json.Unmarshal(out, &rev); err != nil || !registry.CheckKeyFormat([]byte(rev.Secret)) {
-		return "", fmt.Errorf("keys reveal: no key in the answer (%v)", err)
+	if err := through("edit", id, "--rate-limit", "1000000/s"); err != nil {
+		return "", "", err
 	}
-	return rev.Secret, nil
+	if _, limited, err = create("limited"); err != nil {
+		return "", "", err
+	}
+	return bench, limited, nil
 }
 
 // check sends one request of each route to each target and compares the
@@ -176,6 +210,12 @@ func (d *driver) check(targets []target) error {
 	client := &http.Client{Timeout: 5 * time.Second}
 	for _, t := range targets {
 		for _, r := range t.routes {
+			if r.status == 420 {
+				// Spend the limited key's burst first.
+				if err := d.exhaust(client, t, r); err != nil {
+					return err
+				}
+			}
 			var err error
 			for attempt := 0; attempt < 5; attempt++ {
 				if err = checkOnce(client, o, t, r); err == nil {
@@ -190,6 +230,27 @@ func (d *driver) check(targets []target) error {
 		}
 	}
 	return nil
+}
+
+// exhaust sends r until the gateway answers 420.
+func (d *driver) exhaust(client *http.Client, t target, r route) error {
+	for range 1000 {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+t.addr+r.path, nil)
+		for _, h := range r.headers {
+			k, v, _ := strings.Cut(h, ": ")
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("check %s %s: %w", t.name, r.name, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 420 {
+			return nil
+		}
+	}
+	return fmt.Errorf("check %s %s: no 420 in 1000 requests", t.name, r.name)
 }
 
 func checkOnce(client *http.Client, o *origin.Origin, t target, r route) error {
