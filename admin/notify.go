@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"reportgate/internal/egress"
 	"reportgate/internal/signature"
 	"reportgate/policy"
 	"reportgate/registry"
@@ -42,8 +43,16 @@ type NotifierOptions struct {
 	Timeout time.Duration
 	// Consumer names this replica in the event stream's consumer group.
 	Consumer string
-	// Client sends deliveries. Default: an http.Client without redirects.
+	// Client sends deliveries to the operator's approver webhook. Default:
+	// an http.Client without redirects.
 	Client *http.Client
+	// PartnerClient sends deliveries to partner webhooks, whose URLs
+	// partners choose. Default: egress.Client, which dials public
+	// addresses only (loopback too with AllowLoopback).
+	PartnerClient *http.Client
+	// AllowLoopback lets the default PartnerClient reach loopback
+	// receivers (tests, demos: --allow-loopback-http-webhooks).
+	AllowLoopback bool
 	// Now is the clock. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -81,6 +90,9 @@ func NewNotifier(reg *registry.Registry, scopes Scopes, owners *policy.Owners, o
 	}
 	if o.Client == nil {
 		o.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if o.PartnerClient == nil {
+		o.PartnerClient = egress.Client(o.AllowLoopback, o.Timeout)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -278,7 +290,11 @@ func (n *Notifier) send(ctx context.Context, d registry.Delivery) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "reportgate-notifier")
 	req.Header.Set(signature.Header, signature.Sign([]byte(d.Secret), n.opts.Now(), []byte(d.Job.Body)))
-	resp, err := n.opts.Client.Do(req)
+	client := n.opts.PartnerClient
+	if d.Job.KeyID == "" { // the operator's approver webhook
+		client = n.opts.Client
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,5 +87,58 @@ func TestDeliveryRetriesWithGrowingDelays(t *testing.T) {
 	}
 	if got := n.Backoff(20); got != 30*time.Minute {
 		t.Errorf("Backoff(20) = %v, want the 30m cap", got)
+	}
+}
+
+// TestPartnerDeliveryReachesPublicAddressesOnly: a partner chooses its
+// webhook URL, so a partner job is never sent to a loopback (or private)
+// address unless the operator allows loopback; the failure is retried like
+// any other, and the approver webhook (the operator's) is not restricted.
+func TestPartnerDeliveryReachesPublicAddressesOnly(t *testing.T) {
+	srv := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { client.Close() })
+	clk := &testClock{t: time.Unix(1_800_000_000, 0)}
+	reg, err := registry.New(client, "acme", registry.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits atomic.Int32
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	ctx := context.Background()
+	queue := func(keyID string) {
+		t.Helper()
+		id, _ := reg.NewJobID()
+		if err := reg.QueueJobs(ctx, "", []registry.Delivery{{Secret: "s3cret-s3cret-s3", Job: registry.Job{ID: id, KeyID: keyID, URL: recv.URL, Body: `{"id":1}`}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queue("key_partner")
+	if _, err := NewNotifier(reg, nil, nil, NotifierOptions{Now: clk.Now}).Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("a partner job reached a loopback receiver (%d hits)", n)
+	}
+	if jobs, _, _ := reg.QueueDepth(ctx); jobs != 1 {
+		t.Fatalf("queued jobs %d, want the refused one kept for a retry", jobs)
+	}
+	clk.Advance(5 * time.Second)
+	if _, err := NewNotifier(reg, nil, nil, NotifierOptions{Now: clk.Now, AllowLoopback: true}).Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("with loopback allowed: %d hits, want 1", n)
+	}
+	queue("") // the approver webhook
+	if _, err := NewNotifier(reg, nil, nil, NotifierOptions{Now: clk.Now}).Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 2 {
+		t.Fatalf("approver job: %d hits, want 2", n)
 	}
 }

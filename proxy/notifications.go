@@ -11,6 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"reportgate/internal/egress"
 	"reportgate/registry"
 )
 
@@ -136,8 +137,8 @@ func (p *Proxy) parseConfiguration(body []byte) (*registry.Webhook, error) {
 }
 
 // checkWebhookURL accepts absolute https URLs without credentials or
-// fragment; http only to a loopback host, and only when allowed (tests and
-// the demo).
+// fragment, whose host is a name or a public address (egress); loopback
+// hosts, over http too, only when allowed (tests and the demo).
 func (p *Proxy) checkWebhookURL(raw string) error {
 	if raw == "" || len(raw) > maxWebhookURL {
 		return errors.New("give an absolute https URL of at most 2048 bytes")
@@ -150,6 +151,8 @@ func (p *Proxy) checkWebhookURL(raw string) error {
 		return errors.New("must not carry credentials")
 	case u.Fragment != "" || u.Host == "" || !u.IsAbs():
 		return errors.New("give an absolute URL without fragment")
+	case egress.CheckHost(u.Hostname(), p.opts.AllowLoopbackHTTPWebhooks) != nil:
+		return errors.New("must reach a public address: loopback, private, link-local and reserved ranges are refused")
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && p.opts.AllowLoopbackHTTPWebhooks && isLoopback(u.Hostname()):

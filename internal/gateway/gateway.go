@@ -112,6 +112,7 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	}
 	nopts := opts.Notifier
 	nopts.Consumer, nopts.Now, nopts.Logger = cmp.Or(nopts.Consumer, consumerName()), g.now, g.log
+	nopts.AllowLoopback = cfg.AllowLoopbackHTTPWebhooks
 	g.notifier = admin.NewNotifier(g.reg, g.resolver, g.owners, nopts)
 	mux := http.NewServeMux()
 	api := admin.NewAPI(g.reg, g.log)

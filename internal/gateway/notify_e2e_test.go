@@ -324,6 +324,14 @@ func TestWebhookConfigurationRefusals(t *testing.T) {
 		{"credentials", "https://u:p@example.com/hook", "0123456789abcdef"},
 		{"relative", "/hook", "0123456789abcdef"},
 		{"short secret", "https://example.com/hook", "short"},
+		{"https loopback", "https://127.0.0.1/hook", "0123456789abcdef"},
+		{"localhost", "https://localhost:8443/hook", "0123456789abcdef"},
+		{"IPv6 loopback", "https://[::1]/hook", "0123456789abcdef"},
+		{"IPv4-mapped loopback", "https://[::ffff:127.0.0.1]/hook", "0123456789abcdef"},
+		{"cloud metadata", "https://169.254.169.254/latest/meta-data/", "0123456789abcdef"},
+		{"private", "https://10.0.0.7/hook", "0123456789abcdef"},
+		{"unspecified", "https://0.0.0.0/hook", "0123456789abcdef"},
+		{"carrier-grade NAT", "https://100.64.1.1/hook", "0123456789abcdef"},
 	} {
 		if a := setWebhook(t, g, secret, tt.url, tt.secret); a.status != 400 {
 			t.Errorf("%s: %d %s, want 400", tt.name, a.status, a.body)
