@@ -146,6 +146,8 @@ func TestQuorumUnreachable(t *testing.T) {
 	must(e.reg.DisableAdmin(ctx, third.ID))(t)
 	_, _, err = e.reg.FileRevoke(ctx, e.id(0), k.ID)
 	wantErr(t, "revocation after an admin was disabled", err, ErrQuorumUnreachable)
+	_, _, err = e.reg.CreateAdmin(ctx, "Third")
+	wantErr(t, "a new admin under a disabled admin's name", err, ErrConflict)
 	if got := must(e.reg.Key(ctx, k.ID))(t); got.Status != StatusActive || got.PendingRequest != "" {
 		t.Fatalf("refused request left state behind: %+v", got)
 	}

@@ -112,6 +112,10 @@ func Run(ctx context.Context, o Options) error {
 		binary: o.Binary, tokens: map[string]string{}, outside: outsideAccount(d), mover: movableAccount(d)}
 	for _, name := range []string{"alice", "bob", "carol"} {
 		_, token, err := g.Registry().CreateAdmin(ctx, name)
+		if errors.Is(err, registry.ErrConflict) {
+			return fmt.Errorf("demo: the Redis at --redis-url holds the demo's workspace from an earlier run (admin %s exists): "+
+				"give an empty database, e.g. redis://host:6379/15, or delete the keys rg:{%s}:*", name, Workspace)
+		}
 		if err != nil {
 			return fmt.Errorf("demo: create admin %s: %w", name, err)
 		}

@@ -1,5 +1,7 @@
 -- admin_change: create or disable an admin account. Only the SHA-256 of the
--- admin's bearer token is stored, as the name of its index key.
+-- admin's bearer token is stored, as the name of its index key. Names are
+-- unique (ASCII case aside) for good: a disabled admin's name stays taken,
+-- so the audit log never shows two admins under one name.
 -- ARGV[3] actor label, [4] create|disable, [5] admin id, [6] name, [7] token hash.
 local function main()
   local actor, verb, id, name, hash = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
@@ -7,6 +9,9 @@ local function main()
   if verb == 'create' then
     if redis.call('EXISTS', akey(id), P .. 'admintoken:' .. hash) > 0 then
       throw('RGCONFLICT', 'identifier already in use')
+    end
+    if redis.call('SET', P .. 'adminname:' .. string.lower(name), id, 'NX') == false then
+      throw('RGCONFLICT', 'an admin named ' .. name .. ' exists already: choose another name')
     end
     redis.call('SET', P .. 'admintoken:' .. hash, id)
     redis.call('HSET', akey(id), 'id', id, 'name', name, 'status', 'ACTIVE', 'token_hash', hash, 'created_at', NOW)
