@@ -6,10 +6,12 @@
 package proxy
 
 import (
+	"context"
 	"testing"
 
 	"github.com/valyala/fasthttp"
 
+	tel "reportgate/internal/telemetry"
 	"reportgate/registry"
 )
 
@@ -43,7 +45,14 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 // the verification of the body. The origin's allocations would count too;
 // it makes none.
 func TestServeAllocatesNothing(t *testing.T) {
-	f := newFixture(t, nil)
+	providers, err := tel.New(context.Background(), "reportgate-test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = providers.Close(context.Background()) })
+	// As served: the metrics recorded, a rate limit checked.
+	f := newFixture(t, func(o *Options) { o.Meter = providers.Meter })
+	f.p.deps.Limiter = newTestLimiter(t)
 	for _, r := range routes {
 		t.Run(r.name, func(t *testing.T) {
 			f.warm(t, r.target, fasthttp.StatusOK)

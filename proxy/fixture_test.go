@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"reportgate/benchmarks/origin"
+	"reportgate/internal/redistest"
 	"reportgate/internal/spec"
 	"reportgate/policy"
 	"reportgate/registry"
@@ -156,3 +158,27 @@ func (noWebhooks) PutWebhook(context.Context, string, registry.Webhook) error {
 	return errors.New("fixture: no webhooks")
 }
 func (noWebhooks) DeleteWebhook(context.Context, string) error { return registry.ErrNotFound }
+
+// newTestLimiter is the gateway's limiter over a real redis-server, with a
+// default limit far above what a test sends: every request takes the
+// admission path (leases refill from Redis in the background).
+func newTestLimiter(tb testing.TB) *registry.Limiter {
+	tb.Helper()
+	srv := redistest.Start(tb)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	tb.Cleanup(func() { _ = client.Close() })
+	reg, err := registry.New(client, fixtureWorkspace, registry.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l, err := registry.NewLimiter(reg, registry.LimiterOptions{
+		Default:     registry.RateLimit{Count: registry.MaxRateCount, Per: time.Second, Burst: registry.MaxRateBurst},
+		MaxInFlight: 64,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l.Start()
+	tb.Cleanup(l.Close)
+	return l
+}
