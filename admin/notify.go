@@ -21,7 +21,7 @@ import (
 
 // Scopes is what the notifier needs of scope resolution (*policy.Resolver).
 type Scopes interface {
-	Scope(ctx context.Context, keyID string, gen uint64, entities []int64) (*policy.Scope, error)
+	Scope(ctx context.Context, entities []int64) (*policy.Scope, error)
 	InvalidateEntity(entity int64)
 	InvalidateAll()
 }
@@ -180,7 +180,7 @@ func (n *Notifier) jobsFor(ctx context.Context, e registry.NotifyEvent, hooks ma
 		if k.Status != registry.StatusActive {
 			continue // suspended or revoked partners get nothing, not later either
 		}
-		s, err := n.scopes.Scope(ctx, k.ID, k.Generation, k.Entities)
+		s, err := n.scopes.Scope(ctx, k.Entities)
 		if err != nil {
 			return nil, err
 		}

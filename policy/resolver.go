@@ -2,9 +2,12 @@ package policy
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -29,7 +32,7 @@ type ResolverOptions struct {
 	// MaxAge bounds a snapshot's age; older ones are rebuilt before use.
 	// Default 60s.
 	MaxAge time.Duration
-	// CacheSize bounds entity snapshots and key scopes kept in process, in
+	// CacheSize bounds entity snapshots and entity-set scopes kept in process, in
 	// entries each. Default 10000.
 	CacheSize int
 	// Store shares snapshots between replicas; nil keeps them in process.
@@ -48,7 +51,8 @@ type Resolver struct {
 	opts  ResolverOptions
 	rules []Rule
 	snaps *lru.Cache[int64, *cachedSnapshot]
-	keys  *lru.Cache[string, *keyScope]
+	sets  *lru.Cache[uint64, *setScope] // by setHash of the entities
+	seed  maphash.Seed
 	group singleflight.Group
 	epoch atomic.Uint64 // bumped by every invalidation
 }
@@ -58,10 +62,13 @@ type cachedSnapshot struct {
 	stale atomic.Bool // set by an invalidation
 }
 
-type keyScope struct {
-	gen   uint64
-	snaps []*cachedSnapshot
-	scope *Scope
+// setScope is the Scope of one entity set, shared by every key bound to
+// exactly those entities: a hundred thousand keys over a few sets hold a
+// few scopes.
+type setScope struct {
+	entities []int64
+	snaps    []*cachedSnapshot
+	scope    *Scope
 }
 
 // NewResolver returns a resolver reading through up. rules are the policy
@@ -83,34 +90,56 @@ func NewResolver(up Upstream, rules []Rule, opts ResolverOptions) (*Resolver, er
 	if err != nil {
 		return nil, fmt.Errorf("policy: snapshot cache: %w", err)
 	}
-	keys, err := lru.New[string, *keyScope](opts.CacheSize)
+	sets, err := lru.New[uint64, *setScope](opts.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("policy: scope cache: %w", err)
 	}
-	return &Resolver{up: up, opts: opts, rules: rules, snaps: snaps, keys: keys}, nil
+	return &Resolver{up: up, opts: opts, rules: rules, snaps: snaps, sets: sets, seed: maphash.MakeSeed()}, nil
 }
 
-// Scope returns the scope of key id at generation gen bound to entities. A
-// cached scope is used while its key generation matches and every snapshot
-// under it is younger than MaxAge and not invalidated. It allocates nothing
-// on a hit.
-func (r *Resolver) Scope(ctx context.Context, id string, gen uint64, entities []int64) (*Scope, error) {
+// Scope returns the scope of a key bound to entities; keys bound to the
+// same entities (in the same order, as the registry keeps them) share it.
+// A cached scope is used while every snapshot under it is younger than
+// MaxAge and not invalidated. It allocates nothing on a hit.
+func (r *Resolver) Scope(ctx context.Context, entities []int64) (*Scope, error) {
 	now := r.opts.Now()
-	if ks, ok := r.keys.Get(id); ok && ks.gen == gen && r.current(ks, now) {
-		return ks.scope, nil
+	h := r.setHash(entities)
+	if ss, ok := r.sets.Get(h); ok && slices.Equal(ss.entities, entities) && r.current(ss, now) {
+		return ss.scope, nil
 	}
-	v, err, _ := r.group.Do("key\x00"+id, func() (any, error) { return r.build(ctx, id, gen, entities) })
+	v, err, _ := r.group.Do("set\x00"+strconv.FormatUint(h, 16), func() (any, error) { return r.build(ctx, h, entities) })
 	if err != nil {
 		return nil, err
 	}
-	return v.(*keyScope).scope, nil
+	if ss := v.(*setScope); slices.Equal(ss.entities, entities) {
+		return ss.scope, nil
+	}
+	// Another set with the same hash was being built: build this one.
+	ss, err := r.build(ctx, h, entities)
+	if err != nil {
+		return nil, err
+	}
+	return ss.scope, nil
 }
 
-// current reports whether every snapshot of ks may still serve, and starts
+// setHash identifies an entity set in the scope cache (equality is checked
+// on a hit).
+func (r *Resolver) setHash(entities []int64) uint64 {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	var b [8]byte
+	for _, e := range entities {
+		binary.LittleEndian.PutUint64(b[:], uint64(e))
+		_, _ = h.Write(b[:])
+	}
+	return h.Sum64()
+}
+
+// current reports whether every snapshot of ss may still serve, and starts
 // a background refresh of those past three quarters of MaxAge, so busy keys
 // rarely wait for a rebuild.
-func (r *Resolver) current(ks *keyScope, now time.Time) bool {
-	for _, cs := range ks.snaps {
+func (r *Resolver) current(ss *setScope, now time.Time) bool {
+	for _, cs := range ss.snaps {
 		age := now.Sub(cs.snap.Fetched)
 		if cs.stale.Load() || age >= r.opts.MaxAge {
 			return false
@@ -137,9 +166,9 @@ func (r *Resolver) refreshSoon(entity int64) {
 	}()
 }
 
-func (r *Resolver) build(ctx context.Context, id string, gen uint64, entities []int64) (*keyScope, error) {
+func (r *Resolver) build(ctx context.Context, h uint64, entities []int64) (*setScope, error) {
 	epoch := r.epoch.Load()
-	ks := &keyScope{gen: gen}
+	ss := &setScope{entities: slices.Clone(entities)}
 	var acc, usr, grp, wl []int64
 	built := r.opts.Now()
 	for _, e := range entities {
@@ -148,19 +177,19 @@ func (r *Resolver) build(ctx context.Context, id string, gen uint64, entities []
 			return nil, err
 		}
 		s := cs.snap
-		ks.snaps = append(ks.snaps, cs)
+		ss.snaps = append(ss.snaps, cs)
 		acc, usr = append(acc, s.Accounts...), append(usr, s.Users...)
 		grp, wl = append(grp, s.Groups...), append(wl, s.Whitelists...)
 		if s.Fetched.Before(built) {
 			built = s.Fetched
 		}
 	}
-	ks.scope = NewScope(append([]int64(nil), entities...), acc, usr, grp, wl, built)
-	ks.scope.prepareFilters(r.rules)
+	ss.scope = NewScope(append([]int64(nil), entities...), acc, usr, grp, wl, built)
+	ss.scope.prepareFilters(r.rules)
 	if r.epoch.Load() == epoch { // no invalidation raced the build
-		r.keys.Add(id, ks)
+		r.sets.Add(h, ss)
 	}
-	return ks, nil
+	return ss, nil
 }
 
 // snapshot returns a usable snapshot of entity: in process, else from the

@@ -224,7 +224,7 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 	case policy.Gateway:
 		return p.notifications(ctx, st)
 	}
-	scope, err := p.deps.Resolver.Scope(st.ctx, st.who.ID, st.who.Generation, st.who.Entities)
+	scope, err := p.deps.Resolver.Scope(st.ctx, st.who.Entities)
 	if err != nil {
 		p.opts.Logger.Warn("scope unresolved", "key_id", st.who.ID, "err", err)
 		return errScopeFailed

@@ -43,6 +43,7 @@ type options struct {
 	backoff        time.Duration
 	quiet          float64
 	quietWait      time.Duration
+	keys           int
 }
 
 type driver struct {
@@ -75,6 +76,7 @@ func main() {
 	flag.DurationVar(&o.backoff, "backoff", 5*time.Second, "wait before redoing a run")
 	flag.Float64Var(&o.quiet, "quiet", 0.15, "before each run, wait until other processes use at most this share of the machine (1 disables)")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 10*time.Minute, "longest wait for -quiet before running anyway")
+	flag.IntVar(&o.keys, "keys", 100_000, "at the end, file this many keys, use each once through the gateway and read its RSS (0 skips)")
 	flag.Parse()
 	for _, c := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -128,6 +130,7 @@ type rig struct {
 	targets    []target
 	gwPid      int
 	gwIdleRSS  int64
+	manyKeys   string // the RSS line of manyKeys
 	nginxPids  []int
 	startups   []time.Duration
 }
@@ -173,6 +176,11 @@ func (d *driver) run(ctx context.Context) error {
 	var profile string
 	if d.profile {
 		if profile, err = d.profileGateway(ctx, rg); err != nil {
+			return err
+		}
+	}
+	if d.keys > 0 {
+		if rg.manyKeys, err = d.manyKeys(ctx, rg, d.keys); err != nil {
 			return err
 		}
 	}
@@ -394,6 +402,9 @@ func (d *driver) write(header []string, rg *rig, samples []sample, stats any, lo
 	fmt.Fprintf(s, "- `reportgate serve` until /readyz answers 200: %s\n", msString(rg.startups))
 	fmt.Fprintf(s, "- RSS: gateway idle %.1f MiB, after the rounds %.1f MiB; nginx (master + worker) after %.1f MiB\n",
 		float64(rg.gwIdleRSS)/1024, float64(loadedRSS)/1024, float64(nginxRSS)/1024)
+	if rg.manyKeys != "" {
+		fmt.Fprintf(s, "- %s\n", rg.manyKeys)
+	}
 	if len(d.problems) > 0 {
 		fmt.Fprintf(s, "- NOT CLEAN: %s\n", strings.Join(d.problems, "; "))
 	}
