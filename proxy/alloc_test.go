@@ -73,6 +73,7 @@ func TestServeAllocatesNothing(t *testing.T) {
 // allocation either, so a flood of them cannot make the gateway collect
 // garbage.
 func TestRefusalAllocatesNothing(t *testing.T) {
+	f := newFixture(t, nil)
 	unknown, err := registry.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +88,6 @@ func TestRefusalAllocatesNothing(t *testing.T) {
 		{"account out of scope", "/accounts/999", "", fasthttp.StatusNotFound},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			// A fixture each: the refusals above spend the address's budget
-			// of failed authentications, after which an uncached valid key
-			// from it is throttled too.
-			f := newFixture(t, nil)
 			key := c.key
 			if c.want == fasthttp.StatusNotFound {
 				key = f.secret
