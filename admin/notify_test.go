@@ -28,10 +28,9 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// TestDeliveryRetriesWithGrowingDelays drives the notifier with an injected
-// clock: a receiver that fails is retried after 5s, 10s, 20s…, capped at
-// 30m, and dead-lettered after the last attempt.
-func TestDeliveryRetriesWithGrowingDelays(t *testing.T) {
+// newQueue is a registry over a real redis-server with an injected clock.
+func newQueue(t *testing.T) (*registry.Registry, *testClock) {
+	t.Helper()
 	srv := redistest.Start(t)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	t.Cleanup(func() { client.Close() })
@@ -40,6 +39,14 @@ func TestDeliveryRetriesWithGrowingDelays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reg, clk
+}
+
+// TestDeliveryRetriesWithGrowingDelays drives the notifier with an injected
+// clock: a receiver that fails is retried after 5s, 10s, 20s…, capped at
+// 30m, and dead-lettered after the last attempt.
+func TestDeliveryRetriesWithGrowingDelays(t *testing.T) {
+	reg, clk := newQueue(t)
 	var mu sync.Mutex
 	var hits []time.Time
 	fail := true
@@ -95,14 +102,7 @@ func TestDeliveryRetriesWithGrowingDelays(t *testing.T) {
 // address unless the operator allows loopback; the failure is retried like
 // any other, and the approver webhook (the operator's) is not restricted.
 func TestPartnerDeliveryReachesPublicAddressesOnly(t *testing.T) {
-	srv := redistest.Start(t)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	t.Cleanup(func() { client.Close() })
-	clk := &testClock{t: time.Unix(1_800_000_000, 0)}
-	reg, err := registry.New(client, "acme", registry.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg, clk := newQueue(t)
 	var hits atomic.Int32
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)

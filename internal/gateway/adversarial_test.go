@@ -1,16 +1,12 @@
 package gateway_test
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"reportgate/internal/ledgersim"
 )
@@ -298,36 +294,6 @@ func TestAdversarialRequests(t *testing.T) {
 	if a := send(t, g.ProxyAddr(), get("/entities")); a.status != http.StatusOK {
 		t.Fatalf("after the table: %d %s", a.status, a.body)
 	}
-}
-
-// reply is an answer with what raw does not keep: whether it answered a
-// HEAD (no body follows) and whether the gateway closes the connection.
-type reply struct {
-	answer
-	head, close bool
-}
-
-// send writes a request byte for byte and reads one answer, as raw does,
-// telling the reader when the request was a HEAD.
-func send(t *testing.T, addr, request string) reply {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, request); err != nil {
-		t.Fatal(err)
-	}
-	method, _, _ := strings.Cut(request, " ")
-	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
-	if err != nil {
-		t.Fatalf("read response to %q: %v", strings.SplitN(request, "\r\n", 2)[0], err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return reply{answer: answer{status: resp.StatusCode, header: resp.Header, body: body}, head: method == "HEAD", close: resp.Close}
 }
 
 // upstreamOnly drops scope resolution's own reads (entities, their account

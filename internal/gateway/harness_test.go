@@ -207,6 +207,20 @@ func get(t *testing.T, g *gateway.Gateway, secret, target string) answer {
 // reads one response.
 func raw(t *testing.T, addr, request string) answer {
 	t.Helper()
+	return send(t, addr, request).answer
+}
+
+// reply is an answer with what raw leaves out: whether it answered a
+// HEAD (no body follows) and whether the gateway closes the connection.
+type reply struct {
+	answer
+	head, close bool
+}
+
+// send writes a request byte for byte and reads one answer, read as the
+// answer to the request's method (a HEAD has no body).
+func send(t *testing.T, addr, request string) reply {
+	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -216,13 +230,14 @@ func raw(t *testing.T, addr, request string) answer {
 	if _, err := io.WriteString(c, request); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	method, _, _ := strings.Cut(request, " ")
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
 	if err != nil {
 		t.Fatalf("read response to %q: %v", strings.SplitN(request, "\r\n", 2)[0], err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return answer{status: resp.StatusCode, header: resp.Header, body: body}
+	return reply{answer: answer{status: resp.StatusCode, header: resp.Header, body: body}, head: method == "HEAD", close: resp.Close}
 }
 
 // nodeIDs returns edges[].node.<field> of a page.

@@ -232,15 +232,20 @@ func (d *driver) check(targets []target) error {
 	return nil
 }
 
+// request is r as an HTTP request to t.
+func (r route) request(t target) *http.Request {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+t.addr+r.path, nil)
+	for _, h := range r.headers {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
 // exhaust sends r until the gateway answers 420.
 func (d *driver) exhaust(client *http.Client, t target, r route) error {
 	for range 1000 {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+t.addr+r.path, nil)
-		for _, h := range r.headers {
-			k, v, _ := strings.Cut(h, ": ")
-			req.Header.Set(k, v)
-		}
-		resp, err := client.Do(req)
+		resp, err := client.Do(r.request(t))
 		if err != nil {
 			return fmt.Errorf("check %s %s: %w", t.name, r.name, err)
 		}
@@ -254,12 +259,7 @@ func (d *driver) exhaust(client *http.Client, t target, r route) error {
 }
 
 func checkOnce(client *http.Client, o *origin.Origin, t target, r route) error {
-	req, _ := http.NewRequest(http.MethodGet, "http://"+t.addr+r.path, nil)
-	for _, h := range r.headers {
-		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
+	resp, err := client.Do(r.request(t))
 	if err != nil {
 		return fmt.Errorf("check %s %s: %w", t.name, r.name, err)
 	}
