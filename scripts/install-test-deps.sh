@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs what `make test` needs when it is missing: redis-server and curl
-# from the system's packages (Debian/Ubuntu, as root or through sudo). Idempotent.
+# Installs the given commands from the system's packages when they are
+# missing (Debian/Ubuntu, as root or through sudo); with no argument, what
+# `make test` needs: redis-server, and curl (the demo walk-through test
+# pastes curl lines). Idempotent. The load harness calls it for wrk and nginx.
+#
+#   scripts/install-test-deps.sh [command …]   (each command's package has its name)
 set -euo pipefail
 
+[ $# -gt 0 ] || set -- redis-server curl
 need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v curl >/dev/null 2>&1 || need+=(curl) # the demo walk-through test pastes curl lines
+for tool in "$@"; do
+  command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -21,6 +27,8 @@ echo "install-test-deps: installing ${need[*]} from the system packages" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >/dev/null
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# The package starts a system service on :6379; tests start their own servers
-# on free ports and do not need it.
-command -v redis-server >/dev/null 2>&1 || { echo "install-test-deps: redis-server still missing after install" >&2; exit 1; }
+# redis-server's package starts a system service on :6379; tests start their
+# own servers on free ports and do not need it.
+for tool in "${need[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool still missing after install" >&2; exit 1; }
+done

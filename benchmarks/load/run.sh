@@ -13,22 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-need=()
-for tool in wrk nginx redis-server; do
-  command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  command -v apt-get >/dev/null 2>&1 || { echo "run.sh: missing ${need[*]} and no apt-get here; install them with your package manager" >&2; exit 1; }
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "run.sh: need root or sudo to install ${need[*]}" >&2; exit 1; }
-    sudo=(sudo)
-  fi
-  echo "run.sh: installing ${need[*]} from the system packages" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq >/dev/null
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash scripts/install-test-deps.sh wrk nginx redis-server
 command -v taskset >/dev/null 2>&1 || { echo "run.sh: taskset (util-linux) is required" >&2; exit 1; }
 if [ "$(nproc)" -lt 2 ]; then
   echo "run.sh: needs 2 CPUs (wrk on CPU 0, the servers on CPU 1); this machine has $(nproc)" >&2
