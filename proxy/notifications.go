@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/url"
 	"strings"
 
@@ -155,20 +154,12 @@ func (p *Proxy) checkWebhookURL(raw string) error {
 		return errors.New("must reach a public address: loopback, private, link-local and reserved ranges are refused")
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && p.opts.AllowLoopbackHTTPWebhooks && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && p.opts.AllowLoopbackHTTPWebhooks && egress.Loopback(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
 		return errors.New("must use https")
 	}
 	return errors.New("scheme must be https")
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func hostOf(raw string) string {

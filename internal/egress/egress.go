@@ -59,14 +59,13 @@ func Allowed(a netip.Addr, allowLoopback bool) bool {
 // outside the allowed ranges, or a name every resolver keeps local
 // (localhost, *.localhost). Other names are checked when dialled.
 func CheckHost(host string, allowLoopback bool) error {
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+	if Loopback(host) {
 		if allowLoopback {
 			return nil
 		}
 		return fmt.Errorf("%s: %w", host, ErrNotPublic)
 	}
-	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
 	if err != nil {
 		return nil // a name
 	}
@@ -74,6 +73,17 @@ func CheckHost(host string, allowLoopback bool) error {
 		return fmt.Errorf("%s: %w", host, ErrNotPublic)
 	}
 	return nil
+}
+
+// Loopback reports whether host, a URL's host without port, is a loopback
+// address or a name every resolver keeps local (localhost, *.localhost).
+func Loopback(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+	return err == nil && a.Zone() == "" && a.Unmap().IsLoopback()
 }
 
 // Client returns an HTTP client for partner webhooks: it dials only

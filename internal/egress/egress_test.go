@@ -118,3 +118,15 @@ func TestClientDialsAllowedAddressesOnly(t *testing.T) {
 		t.Errorf("hits %d, want 2", n)
 	}
 }
+
+func TestLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LocalHost.": true, "api.localhost": true, "127.0.0.1": true, "127.8.9.1": true,
+		"::1": true, "[::1]": true, "::ffff:127.0.0.1": true,
+		"example.com": false, "localhost.example.com": false, "10.0.0.1": false, "0.0.0.0": false, "fe80::1%lo": false,
+	} {
+		if got := Loopback(host); got != want {
+			t.Errorf("Loopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

@@ -9,11 +9,12 @@ import (
 
 // Writer is an io.Writer for a logger, safe for concurrent use.
 type Writer struct {
-	mu   sync.Mutex
-	buf  *bufio.Writer
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	mu     sync.Mutex
+	buf    *bufio.Writer
+	closed bool // after Close, lines go straight through
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 // New buffers up to size bytes for w and flushes them on every tick of
@@ -32,10 +33,18 @@ func Every(w io.Writer, size int, d time.Duration) *Writer {
 	return b
 }
 
-// Write buffers p whole; a full buffer is written out first.
+// Write buffers p whole; a full buffer is written out first. After Close
+// it writes p at once.
 func (b *Writer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		n, err := b.buf.Write(p)
+		if err == nil {
+			err = b.buf.Flush()
+		}
+		return n, err
+	}
 	if len(p) > b.buf.Available() && b.buf.Buffered() > 0 {
 		if err := b.buf.Flush(); err != nil {
 			return 0, err
@@ -51,12 +60,15 @@ func (b *Writer) Flush() error {
 	return b.buf.Flush()
 }
 
-// Close stops the flushing and writes out what is buffered. Writes after
-// Close go through unbuffered only when the buffer fills; call it last.
+// Close stops the flushing and writes out what is buffered; later lines
+// are written at once, so nothing logged after it is lost.
 func (b *Writer) Close() error {
 	b.once.Do(func() { close(b.stop) })
 	<-b.done
-	return b.Flush()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	return b.buf.Flush()
 }
 
 func (b *Writer) run(flush <-chan time.Time) {

@@ -95,6 +95,12 @@ func TestCloseWritesWhatIsBuffered(t *testing.T) {
 	if out.String() != "last words\n" {
 		t.Fatalf("%q", out.String())
 	}
+	if _, err := w.Write([]byte("after the end\n")); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "last words\nafter the end\n" {
+		t.Fatalf("a line after Close was kept back: %q", out.String())
+	}
 }
 
 func TestConcurrentLinesStayWhole(t *testing.T) {
