@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -118,6 +119,9 @@ type Proxy struct {
 	// notFound holds the 404 of every endpoint, rendered once (notFoundFor).
 	notFound map[string]*apiError
 
+	// unparsed and connErrors count what unreadable and serverLogger see.
+	unparsed, connErrors atomic.Uint64
+
 	mu sync.Mutex
 	ln net.Listener
 }
@@ -166,7 +170,7 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
 		CloseOnShutdown:               true,
-		Logger:                        fasthttpLogger{opts.Logger},
+		Logger:                        serverLogger{opts.Logger, &p.connErrors},
 	}
 	return p, nil
 }
@@ -237,19 +241,44 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 
 // unreadable answers a request the server could not read (bad framing,
 // duplicate Host, oversized headers) in the upstream's Error shape, like
-// every other refusal; fasthttp closes the connection after it. The error
-// text is not logged: it may quote a header, the key included.
+// every other refusal; fasthttp closes the connection after it. It logs the
+// reason, the client address and counts it: never err's text, which may
+// quote the request buffer and so the key.
 func (p *Proxy) unreadable(ctx *fasthttp.RequestCtx, err error) {
 	ae := parseError(err)
-	p.opts.Logger.Info("request unreadable", "status", ae.status, "reason", ae.reason)
+	p.unparsed.Add(1)
+	p.opts.Logger.Info("request unreadable", "status", ae.status, "reason", ae.reason,
+		"client", ctx.RemoteAddr().String())
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(ae.status)
 	ctx.Response.Header.SetContentType("application/json")
 	ctx.Response.SetBodyRaw(ae.body())
 }
 
-type fasthttpLogger struct{ l *slog.Logger }
+// Unreadable counts the requests the server could not read (unreadable)
+// and the connection errors fasthttp reported (serverLogger).
+func (p *Proxy) Unreadable() (requests, connErrors uint64) {
+	return p.unparsed.Load(), p.connErrors.Load()
+}
 
-func (f fasthttpLogger) Printf(format string, args ...any) {
-	f.l.Warn("fasthttp", "msg", fmt.Sprintf(format, args...))
+// serverLogger is fasthttp's logger. fasthttp formats the raw request
+// buffer into some of its lines ("error when serving connection …: %v"
+// quotes the bytes it could not parse, the reporting key among them), so
+// no argument is ever formatted: the line carries the fixed format text
+// (what failed), the addresses among the arguments (the client) and a
+// count.
+type serverLogger struct {
+	l *slog.Logger
+	n *atomic.Uint64
+}
+
+func (f serverLogger) Printf(format string, args ...any) {
+	f.n.Add(1)
+	attrs := []any{"event", format}
+	for _, a := range args {
+		if addr, ok := a.(net.Addr); ok {
+			attrs = append(attrs, "addr", addr.String())
+		}
+	}
+	f.l.Warn("http server error", attrs...)
 }

@@ -45,7 +45,9 @@ func (g *Gateway) registerMetrics(m metric.Meter) error {
 	redisErrs, err8 := m.Int64ObservableCounter("reportgate.redis.errors", metric.WithDescription("Redis commands that failed (not 'not found')"))
 	limited, err9 := m.Int64ObservableCounter("reportgate.rate_limit.rejections",
 		metric.WithDescription("Requests refused by a limit, by reason: rate_limited, concurrency_limited, auth_throttled, rate_limiter_down"))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
+	unreadable, err10 := m.Int64ObservableCounter("reportgate.unreadable",
+		metric.WithDescription("Partner requests the server could not read (kind=request) and connection errors it reported (kind=connection); never logged with their bytes"))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
 		return err
 	}
 	_, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
@@ -85,8 +87,11 @@ func (g *Gateway) registerMetrics(m metric.Meter) error {
 			o.ObserveInt64(deliveries, int64(n), metric.WithAttributes(attribute.String("outcome", outcome)))
 		}
 		o.ObserveInt64(redisErrs, g.redisErrors.Load())
+		reqs, conns := g.proxy.Unreadable()
+		o.ObserveInt64(unreadable, int64(reqs), metric.WithAttributes(attribute.String("kind", "request")))
+		o.ObserveInt64(unreadable, int64(conns), metric.WithAttributes(attribute.String("kind", "connection")))
 		return nil
-	}, requests, authFail, violations, cache, entries, queue, deliveries, redisErrs, limited)
+	}, requests, authFail, violations, cache, entries, queue, deliveries, redisErrs, limited, unreadable)
 	return err
 }
 

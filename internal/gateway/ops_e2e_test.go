@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -43,6 +44,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		`reportgate_notifications_queue_depth{kind="jobs"}`,
 		`reportgate_notifications_deliveries_total{outcome="delivered"}`,
 		`reportgate_redis_errors_total 0`,
+		`reportgate_unreadable_total{kind="request"} 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(text, want) {
@@ -117,5 +119,60 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", g.ProxyAddr(), time.Second); err == nil {
 		t.Errorf("the proxy still accepts connections after shutdown")
+	}
+}
+
+// TestNoKeyInLogsOfUnreadableRequests reproduces the security review's
+// first finding: a request the partner listener cannot parse made fasthttp
+// log the raw request buffer, reporting key included, in a line with two
+// "msg" fields. Every unparsable form is sent with a real key; no log line
+// may carry it, and each line stays valid JSON with one message.
+func TestNoKeyInLogsOfUnreadableRequests(t *testing.T) {
+	w := newWorld(t, ledgersim.DefaultConfig())
+	g := w.gateway(nil, nil)
+	_, secret := w.key(1)
+	hdr := "X-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n"
+	forms := map[string]string{
+		"two Content-Lengths":            "GET /accounts HTTP/1.1\r\nHost: gw\r\n" + hdr + "Content-Length: 0\r\nContent-Length: 5\r\n\r\nhello",
+		"Transfer-Encoding gzip":         "GET /accounts HTTP/1.1\r\nHost: gw\r\n" + hdr + "Transfer-Encoding: gzip\r\n\r\n",
+		"Transfer-Encoding chunked, id.": "GET /accounts HTTP/1.1\r\nHost: gw\r\n" + hdr + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+		"two Hosts":                      "GET /accounts HTTP/1.1\r\nHost: gw\r\nHost: other\r\n" + hdr + "\r\n",
+		"no Host":                        "GET /accounts HTTP/1.1\r\n" + hdr + "\r\n",
+		"bare CR in a value":             "GET /accounts HTTP/1.1\r\nHost: gw\r\n" + hdr + "X-Note: a\rb\r\n\r\n",
+		"Transfer-Encoding on HTTP/1.0":  "GET /accounts HTTP/1.0\r\nHost: gw\r\n" + hdr + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"key after a bad header":         "GET /accounts HTTP/1.1\r\nHost: gw\r\nBad Header: x\r\n" + hdr + "\r\n",
+	}
+	for name, req := range forms {
+		c, err := net.Dial("tcp", g.ProxyAddr())
+		must(t, err)
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, req)
+		first, _ := io.ReadAll(io.LimitReader(c, 512))
+		c.Close()
+		t.Logf("%s: %q", name, strings.SplitN(string(first), "\r\n", 2)[0])
+	}
+	// The answers came before the log lines of the connections' ends:
+	// wait for the lines fasthttp writes once each connection is done.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(w.logs.String(), "request unreadable") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	logs := w.logs.String()
+	if !strings.Contains(logs, "request unreadable") {
+		t.Fatalf("no unreadable request was logged; logs:\n%s", logs)
+	}
+	for _, s := range []string{secret, secret[4:20]} {
+		if strings.Contains(logs, s) {
+			t.Errorf("a log line carries the reporting key")
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+		}
+		if n := strings.Count(line, `"msg":`); n != 1 {
+			t.Errorf("log line with %d msg fields: %s", n, line)
+		}
 	}
 }
