@@ -3,7 +3,9 @@ package admin
 import (
 	"context"
 	"net/http"
+	"strings"
 
+	"reportgate/ratelimit"
 	"reportgate/registry"
 )
 
@@ -91,7 +93,7 @@ func (a *API) editKey(w http.ResponseWriter, r *http.Request, who registry.Admin
 
 // rateLimitEdit reads an edit's rate limit: nil keeps the key's, "default"
 // returns it to the gateway's, N/s or N/m sets its own.
-func rateLimitEdit(rate *string, burst *int) (*registry.RateLimit, error) {
+func rateLimitEdit(rate *string, burst *int) (*registry.RateOverride, error) {
 	switch {
 	case rate == nil && burst == nil:
 		return nil, nil
@@ -100,7 +102,7 @@ func rateLimitEdit(rate *string, burst *int) (*registry.RateLimit, error) {
 	case *rate == "default" && burst != nil:
 		return nil, badRequest("rate_limit_burst: the default limit has the gateway's burst; give it with N/s or N/m")
 	case *rate == "default":
-		return &registry.RateLimit{}, nil
+		return &registry.RateOverride{}, nil
 	case burst != nil && *burst < 1:
 		return nil, badRequest("rate_limit_burst: must be at least 1; omit it for one period's worth")
 	}
@@ -108,11 +110,11 @@ func rateLimitEdit(rate *string, burst *int) (*registry.RateLimit, error) {
 	if burst != nil {
 		b = *burst
 	}
-	l, err := registry.NewRateLimit(*rate, b)
+	l, err := ratelimit.NewLimit(*rate, b)
 	if err != nil {
-		return nil, err
+		return nil, badRequest(strings.TrimPrefix(err.Error(), ratelimit.ErrInvalid.Error()+": "))
 	}
-	return &l, nil
+	return &registry.RateOverride{Rate: l.Rate(), Burst: l.Burst}, nil
 }
 
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {

@@ -138,7 +138,7 @@ func keyView(k registry.Key) Key {
 		ID: k.ID, Name: k.Name, Entities: k.Entities, Status: string(k.Status), Generation: k.Generation,
 		DisplayPrefix: k.DisplayPrefix, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
 		RevealedAt: k.RevealedAt, LastUsedAt: k.LastUsedAt, PendingRequest: k.PendingRequest,
-		RateLimit: k.RateLimit.Rate(), RateLimitBurst: k.RateLimit.Burst,
+		RateLimit: k.RateLimit.Rate, RateLimitBurst: k.RateLimit.Burst,
 	}
 }
 

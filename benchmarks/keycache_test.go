@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reportgate/keycache"
 	"testing"
 	"time"
 
@@ -49,20 +50,6 @@ func registryKey(tb testing.TB) (*registry.Registry, string) {
 	return reg, secret
 }
 
-// lookupVia reads keys from reg as internal/gateway does.
-func lookupVia(reg *registry.Registry) registry.LookupFunc {
-	return func(ctx context.Context, hash [32]byte) (registry.Principal, bool, error) {
-		k, err := reg.KeyByHash(ctx, hash)
-		switch {
-		case errors.Is(err, registry.ErrNotFound):
-			return registry.Principal{}, false, nil
-		case err != nil:
-			return registry.Principal{}, false, err
-		}
-		return registry.Principal{ID: k.ID, Active: k.Status == registry.StatusActive, Entities: k.Entities, Generation: k.Generation}, true, nil
-	}
-}
-
 // BenchmarkKeyFormat is the offline check every request's key passes
 // before any lookup: prefix, length, alphabet, CRC-32.
 func BenchmarkKeyFormat(b *testing.B) {
@@ -100,7 +87,7 @@ func BenchmarkKeyFormat(b *testing.B) {
 // as after a change event).
 func BenchmarkKeyCache(b *testing.B) {
 	reg, secret := registryKey(b)
-	cache, err := registry.NewKeyCache(lookupVia(reg), registry.CacheOptions{NegativeTTL: time.Minute})
+	cache, err := keycache.NewKeyCache(keycache.RegistryLookup(reg, 0), keycache.CacheOptions{NegativeTTL: time.Minute})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -135,7 +122,7 @@ func BenchmarkKeyCache(b *testing.B) {
 		_, _ = cache.Authenticate(ctx, u)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := cache.Authenticate(ctx, u); !errors.Is(err, registry.ErrUnknownKey) {
+			if _, err := cache.Authenticate(ctx, u); !errors.Is(err, keycache.ErrUnknownKey) {
 				b.Fatal(err)
 			}
 		}

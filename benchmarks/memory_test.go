@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"reportgate/keycache"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -43,13 +44,13 @@ func heapBytes() uint64 {
 // fillKeyCache fills a KeyCache of the gateway's default size (100,000)
 // through its own miss path, with principals shaped like the registry's:
 // a 28-character key id, two entities, a generation.
-func fillKeyCache(tb testing.TB, n int) *registry.KeyCache {
+func fillKeyCache(tb testing.TB, n int) *keycache.KeyCache {
 	tb.Helper()
-	lookup := func(_ context.Context, hash [32]byte) (registry.Principal, bool, error) {
+	lookup := func(_ context.Context, hash [32]byte) (keycache.Principal, bool, error) {
 		id := fmt.Sprintf("key_%x%012d", hash[:6], binary.LittleEndian.Uint64(hash[6:14])%1e12)
-		return registry.Principal{ID: id, Active: true, Entities: []int64{1, int64(hash[0])}, Generation: 3}, true, nil
+		return keycache.Principal{ID: id, Active: true, Entities: []int64{1, int64(hash[0])}, Generation: 3}, true, nil
 	}
-	c, err := registry.NewKeyCache(lookup, registry.CacheOptions{})
+	c, err := keycache.NewKeyCache(lookup, keycache.CacheOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package benchmarks
 
 import (
 	"context"
+	"reportgate/keycache"
+	"reportgate/ratelimit"
 	"testing"
 	"time"
 
@@ -14,19 +16,19 @@ import (
 // script call per lease, see docs/rate-limits.md.)
 type grantAll struct{ refuse bool }
 
-func (g grantAll) TakeRate(_ context.Context, _ string, _ registry.RateLimit, n int) (registry.RateGrant, error) {
+func (g grantAll) TakeRate(_ context.Context, _ string, _ ratelimit.Limit, n int) (ratelimit.Grant, error) {
 	if g.refuse {
-		return registry.RateGrant{RetryAfter: time.Hour}, nil
+		return ratelimit.Grant{RetryAfter: time.Hour}, nil
 	}
-	return registry.RateGrant{Granted: n}, nil
+	return ratelimit.Grant{Granted: n}, nil
 }
 
 func (grantAll) Ping(context.Context) error { return nil }
 
-func benchLimiter(b *testing.B, src registry.RateSource) *registry.Limiter {
+func benchLimiter(b *testing.B, src ratelimit.Source) *ratelimit.Limiter {
 	b.Helper()
-	l, err := registry.NewLimiter(src, registry.LimiterOptions{
-		Default:     registry.RateLimit{Count: registry.MaxRateCount, Per: time.Second, Burst: registry.MaxRateBurst},
+	l, err := ratelimit.NewLimiter(src, ratelimit.LimiterOptions{
+		Default:     ratelimit.Limit{Count: ratelimit.MaxCount, Per: time.Second, Burst: ratelimit.MaxBurst},
 		MaxInFlight: 1 << 20,
 	})
 	if err != nil {
@@ -39,16 +41,16 @@ func benchLimiter(b *testing.B, src registry.RateSource) *registry.Limiter {
 
 // benchKeyCache is a key cache holding one ACTIVE key, as after its first
 // request.
-func benchKeyCache(b *testing.B) (*registry.KeyCache, []byte) {
+func benchKeyCache(b *testing.B) (*keycache.KeyCache, []byte) {
 	b.Helper()
 	secret, err := registry.GenerateKey()
 	if err != nil {
 		b.Fatal(err)
 	}
-	lookup := func(context.Context, [32]byte) (registry.Principal, bool, error) {
-		return registry.Principal{ID: "key_019ca9450a00Au4xmGbosFGs", Active: true, Entities: []int64{1}, Generation: 1}, true, nil
+	lookup := func(context.Context, [32]byte) (keycache.Principal, bool, error) {
+		return keycache.Principal{ID: "key_019ca9450a00Au4xmGbosFGs", Active: true, Entities: []int64{1}, Generation: 1}, true, nil
 	}
-	c, err := registry.NewKeyCache(lookup, registry.CacheOptions{})
+	c, err := keycache.NewKeyCache(lookup, keycache.CacheOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,8 +89,8 @@ func BenchmarkRateLimit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			a := l.Admit(p, now)
-			if a.Verdict != registry.Admitted {
+			a := l.Admit(p.ID, p.RateLimit, now)
+			if a.Verdict != ratelimit.Admitted {
 				b.Fatal(a.Verdict)
 			}
 			a.Release()
@@ -97,18 +99,18 @@ func BenchmarkRateLimit(b *testing.B) {
 	for _, tt := range []struct {
 		name string
 		src  grantAll
-		want registry.Verdict
+		want ratelimit.Verdict
 	}{
-		{"admit", grantAll{}, registry.Admitted},
-		{"refused", grantAll{refuse: true}, registry.OverRate},
+		{"admit", grantAll{}, ratelimit.Admitted},
+		{"refused", grantAll{refuse: true}, ratelimit.OverRate},
 	} {
-		p := &registry.Principal{ID: "key_019ca9450a00Au4xmGbosFGs", Active: true}
+		p := &keycache.Principal{ID: "key_019ca9450a00Au4xmGbosFGs", Active: true}
 		b.Run(tt.name, func(b *testing.B) {
 			l := benchLimiter(b, tt.src)
-			l.Admit(p, now).Release() // the key's state exists from its first request
+			l.Admit(p.ID, p.RateLimit, now).Release() // the key's state exists from its first request
 			b.ReportAllocs()
 			for b.Loop() {
-				a := l.Admit(p, now)
+				a := l.Admit(p.ID, p.RateLimit, now)
 				if a.Verdict != tt.want {
 					b.Fatal(a.Verdict)
 				}
@@ -117,11 +119,11 @@ func BenchmarkRateLimit(b *testing.B) {
 		})
 		b.Run(tt.name+"/parallel", func(b *testing.B) {
 			l := benchLimiter(b, tt.src)
-			l.Admit(p, now).Release()
+			l.Admit(p.ID, p.RateLimit, now).Release()
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					l.Admit(p, now).Release()
+					l.Admit(p.ID, p.RateLimit, now).Release()
 				}
 			})
 		})

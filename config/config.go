@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"reportgate/internal/gcra"
-	"reportgate/registry"
+	"reportgate/ratelimit"
 )
 
 // Config is the configuration of `reportgate serve`. The zero value is not
@@ -150,7 +150,7 @@ type Config struct {
 	Upstream         *url.URL
 	TrustedPrefixes  []netip.Prefix
 	Redis            RedisTarget
-	DefaultRateLimit registry.RateLimit
+	DefaultRateLimit ratelimit.Limit
 	FailedAuth       gcra.Limit
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"reportgate/internal/gcra"
-	"reportgate/registry"
+	"reportgate/ratelimit"
 )
 
 func valid() Config {
@@ -141,7 +141,7 @@ func TestValidateDerivesLimits(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if want := (registry.RateLimit{Count: 600, Per: time.Minute, Burst: 50}); c.DefaultRateLimit != want {
+	if want := (ratelimit.Limit{Count: 600, Per: time.Minute, Burst: 50}); c.DefaultRateLimit != want {
 		t.Errorf("DefaultRateLimit = %+v, want %+v", c.DefaultRateLimit, want)
 	}
 	if want := (gcra.Limit{Interval: 2 * time.Second, Burst: 5}); c.FailedAuth != want {

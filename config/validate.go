@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"reportgate/internal/gcra"
-	"reportgate/registry"
+	"reportgate/ratelimit"
 )
 
 // Problem is one invalid setting: the flag, its variable, what is wrong and
@@ -123,23 +123,23 @@ func (c *Config) Validate() error {
 // validateLimits checks the rate limits and the defences against abuse, and
 // fills their derived fields.
 func (c *Config) validateLimits(add func(flag, problem, fix string)) {
-	count, per, err := registry.ParseRate(c.RateLimit)
+	count, per, err := ratelimit.ParseRate(c.RateLimit)
 	if err != nil {
 		add("rate-limit", fmt.Sprintf("%q is not a rate", c.RateLimit), "give N/s or N/m, e.g. 10/s or 600/m")
 	}
-	positive(add, "rate-limit-burst", c.RateLimitBurst >= 1 && c.RateLimitBurst <= registry.MaxRateBurst,
-		fmt.Sprintf("give 1 to %d (default 20)", registry.MaxRateBurst))
+	positive(add, "rate-limit-burst", c.RateLimitBurst >= 1 && c.RateLimitBurst <= ratelimit.MaxBurst,
+		fmt.Sprintf("give 1 to %d (default 20)", ratelimit.MaxBurst))
 	if err == nil && c.RateLimitBurst >= 1 {
-		c.DefaultRateLimit = registry.RateLimit{Count: count, Per: per, Burst: c.RateLimitBurst}
+		c.DefaultRateLimit = ratelimit.Limit{Count: count, Per: per, Burst: c.RateLimitBurst}
 	}
 	positive(add, "rate-limit-status", c.RateLimitStatus == 420 || c.RateLimitStatus == 429, "give 420 (like the upstream) or 429")
 	positive(add, "rate-limit-lease", c.RateLimitLease >= time.Millisecond && c.RateLimitLease <= 10*time.Second,
 		"give a duration between 1ms and 10s (default 100ms)")
-	if !registry.OutageMode(c.RateLimitOutage).Valid() {
+	if !ratelimit.OutageMode(c.RateLimitOutage).Valid() {
 		add("rate-limit-outage", fmt.Sprintf("%q is not a mode", c.RateLimitOutage), "give local, open or closed")
 	}
 	positive(add, "max-inflight-per-key", c.MaxInflightPerKey >= 1, "give at least 1 (default 32)")
-	count, per, err = registry.ParseRate(c.FailedAuthLimit)
+	count, per, err = ratelimit.ParseRate(c.FailedAuthLimit)
 	if err != nil {
 		add("failed-auth-limit", fmt.Sprintf("%q is not a rate", c.FailedAuthLimit), "give N/s or N/m, e.g. 1/s or 30/m")
 	}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reportgate/keycache"
 	"strings"
 	"sync"
 
 	"github.com/valyala/fasthttp"
 
 	"reportgate/policy"
-	"reportgate/registry"
 )
 
 // apiError is an answer of the gateway's own, in the upstream's Error shape
@@ -160,11 +160,11 @@ func classify(err error) *apiError {
 		return errAmbiguous
 	case errors.Is(err, policy.ErrBadPathParam):
 		return errBadID
-	case errors.Is(err, registry.ErrUnknownKey):
+	case errors.Is(err, keycache.ErrUnknownKey):
 		return errBadKey
-	case errors.Is(err, registry.ErrKeyInactive):
+	case errors.Is(err, keycache.ErrKeyInactive):
 		return errInactive
-	case errors.Is(err, registry.ErrRegistryDown):
+	case errors.Is(err, keycache.ErrRegistryDown):
 		return errRegistryDown
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
 		return errTimeout

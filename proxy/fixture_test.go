@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"reportgate/keycache"
+	"reportgate/ratelimit"
 	"testing"
 	"time"
 
@@ -88,13 +90,13 @@ func deps(tb testing.TB, up *Upstream, secret string) Deps {
 		tb.Fatal(err)
 	}
 	hash := registry.KeyHash([]byte(secret))
-	lookup := func(_ context.Context, h [32]byte) (registry.Principal, bool, error) {
+	lookup := func(_ context.Context, h [32]byte) (keycache.Principal, bool, error) {
 		if h != hash {
-			return registry.Principal{}, false, nil
+			return keycache.Principal{}, false, nil
 		}
-		return registry.Principal{ID: "key_bench", Active: true, Entities: []int64{origin.EntityID}, Generation: 1}, true, nil
+		return keycache.Principal{ID: "key_bench", Active: true, Entities: []int64{origin.EntityID}, Generation: 1}, true, nil
 	}
-	keys, err := registry.NewKeyCache(lookup, registry.CacheOptions{NegativeTTL: time.Minute})
+	keys, err := keycache.NewKeyCache(lookup, keycache.CacheOptions{NegativeTTL: time.Minute})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -166,17 +168,13 @@ func (noWebhooks) DeleteWebhook(context.Context, string) error { return registry
 // newTestLimiter is the gateway's limiter over a real redis-server, with a
 // default limit far above what a test sends: every request takes the
 // admission path (leases refill from Redis in the background).
-func newTestLimiter(tb testing.TB) *registry.Limiter {
+func newTestLimiter(tb testing.TB) *ratelimit.Limiter {
 	tb.Helper()
 	srv := redistest.Start(tb)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	tb.Cleanup(func() { _ = client.Close() })
-	reg, err := registry.New(client, fixtureWorkspace, registry.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	l, err := registry.NewLimiter(reg, registry.LimiterOptions{
-		Default:     registry.RateLimit{Count: registry.MaxRateCount, Per: time.Second, Burst: registry.MaxRateBurst},
+	l, err := ratelimit.NewLimiter(ratelimit.NewBudget(client, "rg:{"+fixtureWorkspace+"}:"), ratelimit.LimiterOptions{
+		Default:     ratelimit.Limit{Count: ratelimit.MaxCount, Per: time.Second, Burst: ratelimit.MaxBurst},
 		MaxInFlight: 64,
 	})
 	if err != nil {

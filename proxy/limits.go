@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"reportgate/ratelimit"
 	"strconv"
 	"sync"
 	"time"
@@ -12,16 +13,15 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"reportgate/internal/gcra"
-	"reportgate/registry"
 )
 
-// RateLimiter decides whether an authenticated key may go on (package
-// registry's Limiter implements it).
+// RateLimiter decides whether an authenticated key may go on
+// (ratelimit.Limiter implements it).
 type RateLimiter interface {
-	Admit(p *registry.Principal, now time.Time) registry.Admission
+	Admit(keyID string, lim ratelimit.Limit, now time.Time) ratelimit.Admission
 }
 
-var _ RateLimiter = (*registry.Limiter)(nil)
+var _ RateLimiter = (*ratelimit.Limiter)(nil)
 
 // rateLimit is step 3: the key's rate and concurrency limits. A refusal is
 // answered like the upstream's own: the configured status (420 by default)
@@ -30,14 +30,14 @@ func (p *Proxy) rateLimit(_ *fasthttp.RequestCtx, st *state) error {
 	if p.deps.Limiter == nil {
 		return nil
 	}
-	st.adm = p.deps.Limiter.Admit(st.who, st.start)
+	st.adm = p.deps.Limiter.Admit(st.who.ID, st.who.RateLimit, st.start)
 	switch st.adm.Verdict {
-	case registry.Admitted:
+	case ratelimit.Admitted:
 		return nil
-	case registry.OverConcurrency:
+	case ratelimit.OverConcurrency:
 		st.retry = st.adm.RetryAfter
 		return p.answers.concurrency
-	case registry.LimiterDown:
+	case ratelimit.LimiterDown:
 		st.retry = st.adm.RetryAfter
 		return errLimiterDown
 	}

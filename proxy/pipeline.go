@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"reportgate/keycache"
+	"reportgate/ratelimit"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -31,11 +33,11 @@ type state struct {
 	resp     headerScan // the response's hop-by-hop names (scrubResponse)
 	rawPath  []byte
 	rawQuery []byte
-	who      *registry.Principal
-	adm      registry.Admission // released when the request ends
-	retry    time.Duration      // a refusal's Retry-After
-	limited  bool               // refused by the key's rate limit: X-RateLimit-* too
-	num      []byte             // scratch for formatting header values
+	who      *keycache.Principal
+	adm      ratelimit.Admission // released when the request ends
+	retry    time.Duration       // a refusal's Retry-After
+	limited  bool                // refused by the key's rate limit: X-RateLimit-* too
+	num      []byte              // scratch for formatting header values
 	scope    *policy.Scope
 	// out is the query sent upstream; uri the request target built from it.
 	out, uri []byte
@@ -48,7 +50,7 @@ func (s *state) reset(now time.Time) {
 	s.ctx, s.start, s.upStart = nil, now, 0
 	s.ep, s.rule, s.qs, s.paramIdx = nil, nil, nil, -1
 	s.rawPath, s.rawQuery, s.who, s.scope = nil, nil, nil, nil
-	s.adm, s.retry, s.limited = registry.Admission{}, 0, false
+	s.adm, s.retry, s.limited = ratelimit.Admission{}, 0, false
 	s.out, s.uri = s.out[:0], s.uri[:0]
 	s.answered, s.decision = false, ""
 }
@@ -176,9 +178,9 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	}
 	who, err := p.deps.Keys.Cached(st.hdr.key)
 	switch {
-	case err == registry.ErrNotCached:
+	case err == keycache.ErrNotCached:
 		who, err = p.lookup(ctx, st)
-	case errors.Is(err, registry.ErrUnknownKey):
+	case errors.Is(err, keycache.ErrUnknownKey):
 		p.authFailed(ctx, st)
 	}
 	if err != nil {
@@ -190,7 +192,7 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 
 // lookup asks the registry about a key the cache does not know, with one of
 // the client's failed authentications reserved.
-func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*registry.Principal, error) {
+func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*keycache.Principal, error) {
 	addr := p.clientAddr(ctx)
 	retry, ok := p.throttle.reserve(addr, st.start.UnixNano())
 	if !ok {
@@ -198,7 +200,7 @@ func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*registry.Principal
 		return nil, p.answers.auth
 	}
 	who, err := p.deps.Keys.Authenticate(st.ctx, st.hdr.key)
-	if !errors.Is(err, registry.ErrUnknownKey) {
+	if !errors.Is(err, keycache.ErrUnknownKey) {
 		p.throttle.refund(addr) // found, or not answered: not a failure
 	}
 	return who, err

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"reportgate/keycache"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,18 +19,17 @@ import (
 
 	"reportgate/internal/gcra"
 	"reportgate/policy"
-	"reportgate/registry"
 )
 
-// Authenticator checks a well-formed reporting key (package registry's
-// KeyCache implements it). Cached answers from the cache alone, or
-// registry.ErrNotCached; Authenticate may ask Redis.
+// Authenticator checks a well-formed reporting key (keycache.KeyCache
+// implements it). Cached answers from the cache alone, or
+// keycache.ErrNotCached; Authenticate may ask Redis.
 type Authenticator interface {
-	Cached(key []byte) (*registry.Principal, error)
-	Authenticate(ctx context.Context, key []byte) (*registry.Principal, error)
+	Cached(key []byte) (*keycache.Principal, error)
+	Authenticate(ctx context.Context, key []byte) (*keycache.Principal, error)
 }
 
-var _ Authenticator = (*registry.KeyCache)(nil)
+var _ Authenticator = (*keycache.KeyCache)(nil)
 
 // Options configure a Proxy. Each field's zero value means the documented
 // default where one exists.

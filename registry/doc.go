@@ -1,6 +1,9 @@
-// Package registry is the gateway's state in Redis: reporting keys, admin
-// accounts, key requests with their quorum rules, the hash-chained audit log
-// and rate-limit budgets, plus the in-process key cache and its invalidation.
+// Package registry is the gateway's state in Redis, and nothing else:
+// reporting keys, admin accounts, key requests with their quorum rules, the
+// hash-chained audit log, shared scope snapshots, and the invalidation
+// events every replica listens to (Watch). It imports nothing of the
+// product; the in-process key cache (package keycache), rate limits
+// (package ratelimit) and notifications (package notify) are built on it.
 //
 // All keys of one workspace share a Redis hash tag, so multi-key scripts run
 // on Cluster. Every transition is atomic. "Not found" and "Redis unreachable"
@@ -46,7 +49,7 @@
 //	P admins               zset   all admin ids;  P admins:active  set  active admin ids (quorum)
 //	P audit                stream the audit log (see AuditEntry); P audit:head hash seq, hash
 //	P events               Pub/Sub channel of Event (not a key)
-//	rate:P rl:<key id>     string a key's GCRA bucket (its theoretical arrival time), written by
+//	rate:P rl:<key id>     string a key's GCRA bucket, written by package ratelimit through
 //	                              github.com/go-redis/redis_rate, which adds "rate:"; expires when full
 //
 // Times are unix milliseconds. Identifiers are a prefix (key_, req_, adm_),
@@ -63,15 +66,4 @@
 // inserted and reordered entries and a removed tail (via the head). Someone
 // able to rewrite the whole stream and the head can forge a consistent
 // chain: record AuditVerification.HeadHash outside Redis to anchor it.
-//
-// The in-process key cache (cache*.go) is maintained separately.
-//
-// # Rate limits
-//
-// A key's rate limit is a GCRA bucket in Redis (TakeRate), shared by every
-// replica. Limiter keeps a replica's side: it leases a slice of each key's
-// budget from the bucket and spends it in process, refilling in the
-// background, so a request costs no Redis call on the hot path. While Redis
-// is unreachable it follows its OutageMode. docs/rate-limits.md has the
-// design and its error bound.
 package registry

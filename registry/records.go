@@ -64,7 +64,7 @@ func parseKey(f fields) (Key, error) {
 	}
 	rate, err := parseRateFields(f)
 	if err != nil {
-		return Key{}, fmt.Errorf("registry: key %q: stored rate limit: %w", f["id"], err)
+		return Key{}, err
 	}
 	return Key{
 		ID:             f["id"],
@@ -136,4 +136,17 @@ func parseAdmin(f fields) Admin {
 		CreatedAt:  f.time("created_at"),
 		DisabledAt: f.time("disabled_at"),
 	}
+}
+
+// parseRateFields reads a key record's override ("rate", "burst"); both
+// absent is the default.
+func parseRateFields(f fields) (RateOverride, error) {
+	if f["rate"] == "" {
+		return RateOverride{}, nil
+	}
+	burst, err := strconv.Atoi(f["burst"])
+	if err != nil {
+		return RateOverride{}, fmt.Errorf("registry: key %q: stored burst %q: %w", f["id"], f["burst"], err)
+	}
+	return RateOverride{Rate: f["rate"], Burst: burst}, nil
 }

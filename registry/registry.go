@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -39,7 +38,6 @@ type Registry struct {
 	now       func() time.Time
 	log       *slog.Logger
 	scripts   scripts
-	rate      *redis_rate.Limiter
 	// groupReady is set once the notification consumer group exists.
 	groupReady atomic.Bool
 }
@@ -72,7 +70,6 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	r.scripts = loadScripts()
-	r.rate = redis_rate.NewLimiter(client)
 	return r, nil
 }
 
@@ -92,6 +89,12 @@ func (r *Registry) Quorum() int { return r.quorum }
 
 // EventsChannel is the Pub/Sub channel of key invalidation events (Event).
 func (r *Registry) EventsChannel() string { return r.key("events") }
+
+// Prefix is what every Redis key of the workspace starts with,
+// "rg:{<workspace>}:", its hash tag included. The workspace's other stores
+// (rate budgets, notifications, console sessions) put their keys under it,
+// so that on Cluster every key of a workspace lives in one slot.
+func (r *Registry) Prefix() string { return r.prefix }
 
 func (r *Registry) key(suffix string) string { return r.prefix + suffix }
 

@@ -11,10 +11,12 @@ import (
 type Edit struct {
 	Name     string
 	Entities []int64
-	// RateLimit, when not nil, replaces the key's rate limit: a zero
-	// RateLimit returns the key to the gateway's default; otherwise Burst 0
-	// means Count. Raising a limit goes through the quorum like any edit.
-	RateLimit *RateLimit
+	// RateLimit, when not nil, replaces the key's rate limit: the zero
+	// value returns the key to the gateway's default. The caller has
+	// checked it with package ratelimit (NewLimit) and gives its canonical
+	// form (Limit.Rate and Limit.Burst). Raising a limit goes through the
+	// quorum like any edit.
+	RateLimit *RateOverride
 }
 
 // FileEdit files a request to change a key's name, entities or rate limit,
@@ -53,19 +55,15 @@ type change struct {
 	burst int
 }
 
-// rateArgs checks an edit's rate limit and returns its stored form.
-func rateArgs(l RateLimit) (string, int, error) {
-	if l.IsZero() {
+// rateArgs returns an edit's rate limit in its stored form.
+func rateArgs(o RateOverride) (string, int, error) {
+	switch {
+	case o.IsZero():
 		return "default", 0, nil
+	case o.Rate == "" || o.Rate == "default" || o.Burst < 1:
+		return "", 0, invalidf("rate limit %q burst %d: give a rate such as 10/s with a burst of at least 1", o.Rate, o.Burst)
 	}
-	if l.Per != time.Second && l.Per != time.Minute {
-		return "", 0, invalidf("rate limit: the period must be a second or a minute, not %v", l.Per)
-	}
-	checked, err := NewRateLimit(l.Rate(), l.Burst) // burst 0: one period's worth
-	if err != nil {
-		return "", 0, err
-	}
-	return checked.Rate(), checked.Burst, nil
+	return o.Rate, o.Burst, nil
 }
 
 // FileRevoke files a request to revoke a key. The key is SUSPENDED while the

@@ -44,8 +44,20 @@ type Key struct {
 	PendingRequest string
 	// RateLimit is the key's own budget; the zero value is the gateway's
 	// default. It changes only through an approved edit.
-	RateLimit RateLimit
+	RateLimit RateOverride
 }
+
+// RateOverride is a key's own rate limit as stored: Rate is "N/s" or "N/m"
+// and Burst its burst; the zero value is the gateway's default. The registry
+// stores it as given: package ratelimit parses and validates it (NewLimit),
+// before an edit is filed and when a key is loaded.
+type RateOverride struct {
+	Rate  string
+	Burst int
+}
+
+// IsZero reports whether o is the gateway's default.
+func (o RateOverride) IsZero() bool { return o == RateOverride{} }
 
 // RequestKind says what a request asks for.
 type RequestKind string

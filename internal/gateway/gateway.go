@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reportgate/keycache"
+	"reportgate/ratelimit"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -51,8 +53,8 @@ type Gateway struct {
 	rdb      redis.UniversalClient
 	ownRedis bool
 	reg      *registry.Registry
-	keys     *registry.KeyCache
-	limiter  *registry.Limiter
+	keys     *keycache.KeyCache
+	limiter  *ratelimit.Limiter
 	up       *proxy.Upstream
 	resolver *policy.Resolver
 	owners   *policy.Owners
@@ -93,16 +95,16 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.keys, err = registry.NewKeyCache(g.lookup, registry.CacheOptions{
+	g.keys, err = keycache.NewKeyCache(keycache.RegistryLookup(g.reg, 0), keycache.CacheOptions{
 		Size: cfg.KeyCacheSize, NegativeTTL: cfg.NegativeCacheTTL, OutageGrace: cfg.OutageGrace,
 		Now: g.now, Logger: g.log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.limiter, err = registry.NewLimiter(g.reg, registry.LimiterOptions{
+	g.limiter, err = ratelimit.NewLimiter(ratelimit.NewBudget(g.rdb, g.reg.Prefix()), ratelimit.LimiterOptions{
 		Default: cfg.DefaultRateLimit, LeaseSpan: cfg.RateLimitLease, MaxInFlight: cfg.MaxInflightPerKey,
-		Outage: registry.OutageMode(cfg.RateLimitOutage), Now: g.now, Logger: g.log,
+		Outage: ratelimit.OutageMode(cfg.RateLimitOutage), Now: g.now, Logger: g.log,
 	})
 	if err != nil {
 		return nil, err
@@ -176,29 +178,6 @@ func (g *Gateway) buildProxy() error {
 		Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: g.reg, Limiter: g.limiter,
 	})
 	return err
-}
-
-// lookupTimeout bounds one registry lookup on a cache miss.
-const lookupTimeout = 500 * time.Millisecond
-
-// lookup adapts the registry to the key cache: not found is an answer,
-// anything else an outage.
-func (g *Gateway) lookup(ctx context.Context, hash [32]byte) (registry.Principal, bool, error) {
-	// A partner waits on this: an unreachable Redis must fail fast and fall
-	// back to the outage grace, not hold the request for go-redis's retries.
-	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	k, err := g.reg.KeyByHash(ctx, hash)
-	switch {
-	case errors.Is(err, registry.ErrNotFound):
-		return registry.Principal{}, false, nil
-	case err != nil:
-		return registry.Principal{}, false, err
-	}
-	return registry.Principal{
-		ID: k.ID, Active: k.Status == registry.StatusActive, Entities: k.Entities, Generation: k.Generation,
-		RateLimit: k.RateLimit,
-	}, true, nil
 }
 
 // Start listens on both addresses and starts the background work.

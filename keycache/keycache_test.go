@@ -1,4 +1,4 @@
-package registry
+package keycache
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reportgate/internal/testkit"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,9 +43,9 @@ func (tb *table) set(key string, p Principal) {
 	tb.keys[sha256.Sum256([]byte(key))] = p
 }
 
-func newTestCache(t *testing.T, opts CacheOptions) (*KeyCache, *table, *fakeClock) {
+func newTestCache(t *testing.T, opts CacheOptions) (*KeyCache, *table, *testkit.Clock) {
 	t.Helper()
-	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clock := testkit.NewClock(time.Unix(1_800_000_000, 0))
 	tb := &table{keys: map[[32]byte]Principal{}}
 	opts.Now = clock.Now
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,4 +1,4 @@
-package registry
+package ratelimit
 
 import (
 	"context"
@@ -33,20 +33,20 @@ func (m OutageMode) Valid() bool {
 	return m == OutageLocal || m == OutageOpen || m == OutageClosed
 }
 
-// RateSource is the budget shared by replicas; Registry implements it.
-type RateSource interface {
-	TakeRate(ctx context.Context, keyID string, l RateLimit, n int) (RateGrant, error)
+// Source is the budget shared by replicas; Budget implements it in Redis.
+type Source interface {
+	TakeRate(ctx context.Context, keyID string, l Limit, n int) (Grant, error)
 	Ping(ctx context.Context) error
 }
 
-var _ RateSource = (*Registry)(nil)
+var _ Source = (*Budget)(nil)
 
 // LimiterOptions configure a Limiter. Zero values mean the documented
 // defaults, except Default, which is required.
 type LimiterOptions struct {
 	// Default is the limit of keys without their own (complete: Count, Per
 	// and Burst set).
-	Default RateLimit
+	Default Limit
 	// LeaseSpan sizes a lease: the budget of this long at the key's rate,
 	// at least 1 request and at most half the key's burst. Longer leases
 	// mean fewer Redis calls and a coarser cross-replica bound (see
@@ -93,7 +93,7 @@ const (
 type Admission struct {
 	Verdict Verdict
 	// Limit is the key's effective limit.
-	Limit RateLimit
+	Limit Limit
 	// RetryAfter is, for a refusal, when to try again.
 	RetryAfter time.Duration
 	b          *bucket
@@ -114,7 +114,7 @@ type bucket struct {
 
 	mu        sync.Mutex
 	cond      sync.Cond // on mu: a fetch ended
-	lim       RateLimit
+	lim       Limit
 	lease     int   // requests asked per refill
 	tokens    int   // leased and not used
 	fetching  bool  // a refill is in flight
@@ -129,7 +129,7 @@ func (b *bucket) want() int { return max(b.lease-b.tokens, 1) }
 
 // setLimit adopts a key's new limit at once: leased tokens beyond the new
 // lease and a refusal computed under the old limit are dropped.
-func (b *bucket) setLimit(l RateLimit, span time.Duration) {
+func (b *bucket) setLimit(l Limit, span time.Duration) {
 	b.lim = l
 	perSpan := int((int64(l.Count)*int64(span) + int64(l.Per) - 1) / int64(l.Per))
 	b.lease = min(max(perSpan, 1), max(l.Burst/2, 1))
@@ -146,11 +146,11 @@ type shard struct {
 
 // Limiter enforces per-key rate limits across replicas without a Redis call
 // per request: each replica leases a slice of a key's budget from Redis
-// (RateSource) and spends it locally, refilling in the background before it
+// (Source) and spends it locally, refilling in the background before it
 // runs out. It also caps each key's concurrent requests. Safe for concurrent
 // use; New, then Start, then Close.
 type Limiter struct {
-	src    RateSource
+	src    Source
 	opts   LimiterOptions
 	seed   maphash.Seed
 	shards [shards]shard
@@ -163,10 +163,10 @@ type Limiter struct {
 }
 
 // NewLimiter returns a limiter leasing from src. It starts nothing.
-func NewLimiter(src RateSource, opts LimiterOptions) (*Limiter, error) {
+func NewLimiter(src Source, opts LimiterOptions) (*Limiter, error) {
 	d := opts.Default
 	if src == nil {
-		return nil, errors.New("registry: limiter: nil rate source")
+		return nil, errors.New("ratelimit: limiter: nil rate source")
 	}
 	if d.Count < 1 || d.Burst < 1 || (d.Per != time.Second && d.Per != time.Minute) {
 		return nil, invalidf("limiter: default limit %v is incomplete", d)
@@ -244,17 +244,17 @@ func (l *Limiter) every(d time.Duration, f func()) {
 	}
 }
 
-// Admit decides on one request of p arriving at now (the caller has read
-// the clock already; reading it again costs as much as the rest of Admit).
+// Admit decides on one request of key keyID, whose own limit is lim (the
+// zero value: the default), arriving at now (the caller has read the clock
+// already; reading it again costs as much as the rest of Admit).
 // It allocates nothing and calls Redis only when the key's lease is empty
 // and no refill is under way (a key's first request on this replica, or the
 // first after a refusal expired).
-func (l *Limiter) Admit(p *Principal, now time.Time) Admission {
-	lim := p.RateLimit
+func (l *Limiter) Admit(keyID string, lim Limit, now time.Time) Admission {
 	if lim.Count == 0 {
 		lim = l.opts.Default
 	}
-	b := l.bucket(p.ID)
+	b := l.bucket(keyID)
 	if b.inflight.Add(1) > int32(l.opts.MaxInFlight) {
 		b.inflight.Add(-1)
 		return Admission{Verdict: OverConcurrency, Limit: lim, RetryAfter: time.Second}
@@ -293,7 +293,7 @@ func (l *Limiter) bucket(id string) *bucket {
 // refilled budget; then the request is refused like an exhausted key.
 const maxAttempts = 4
 
-func (l *Limiter) take(b *bucket, lim RateLimit, now int64) (Verdict, time.Duration) {
+func (l *Limiter) take(b *bucket, lim Limit, now int64) (Verdict, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.lim != lim {
@@ -383,14 +383,14 @@ func (l *Limiter) drain() {
 	}
 }
 
-func (l *Limiter) call(id string, lim RateLimit, n int) (RateGrant, error) {
+func (l *Limiter) call(id string, lim Limit, n int) (Grant, error) {
 	ctx, cancel := context.WithTimeout(l.ctx, l.opts.Timeout)
 	defer cancel()
 	return l.src.TakeRate(ctx, id, lim, n)
 }
 
 // apply records a refill's outcome; b.mu is held.
-func (l *Limiter) apply(b *bucket, g RateGrant, err error) {
+func (l *Limiter) apply(b *bucket, g Grant, err error) {
 	switch {
 	case err != nil:
 		if l.down.CompareAndSwap(false, true) && l.ctx.Err() == nil {

@@ -1,33 +1,44 @@
-package registry
+package ratelimit
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 )
 
+// ErrInvalid: a rate limit that does not parse or is out of bounds. Errors
+// of ParseRate and NewLimit match it with errors.Is; their text says what
+// to write instead.
+var ErrInvalid = errors.New("ratelimit: invalid rate limit")
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
 // Bounds of a rate limit, so that a typo cannot turn a limit into none.
 const (
-	MaxRateCount = 1_000_000 // requests per period
-	MaxRateBurst = 1_000_000 // requests at once
+	MaxCount = 1_000_000 // requests per period
+	MaxBurst = 1_000_000 // requests at once
 )
 
-// RateLimit is a key's request budget: Count requests per Per (a second or a
+// Limit is a key's request budget: Count requests per Per (a second or a
 // minute), with up to Burst of them at once. The zero value means "the
 // gateway's default" (--rate-limit, --rate-limit-burst); a key's override
 // always carries all three fields.
-type RateLimit struct {
+type Limit struct {
 	Count int
 	Per   time.Duration // time.Second or time.Minute
 	Burst int
 }
 
 // IsZero reports whether l is the gateway's default.
-func (l RateLimit) IsZero() bool { return l == RateLimit{} }
+func (l Limit) IsZero() bool { return l == Limit{} }
 
 // Rate is the limit without its burst, as ParseRate reads it: "50/s",
 // "600/m", or "" for the zero value.
-func (l RateLimit) Rate() string {
+func (l Limit) Rate() string {
 	if l.Count == 0 {
 		return ""
 	}
@@ -39,7 +50,7 @@ func (l RateLimit) Rate() string {
 }
 
 // String is "50/s burst 100", or "default" for the zero value.
-func (l RateLimit) String() string {
+func (l Limit) String() string {
 	if l.IsZero() {
 		return "default"
 	}
@@ -47,12 +58,12 @@ func (l RateLimit) String() string {
 }
 
 // Interval is the time one request's budget takes to come back (Per/Count).
-func (l RateLimit) Interval() time.Duration {
+func (l Limit) Interval() time.Duration {
 	return l.Per / time.Duration(l.Count)
 }
 
 // ParseRate reads "N/s" or "N/m" (N requests per second or per minute,
-// 1 ≤ N ≤ MaxRateCount).
+// 1 ≤ N ≤ MaxCount).
 func ParseRate(s string) (count int, per time.Duration, err error) {
 	num, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
 	switch unit {
@@ -67,37 +78,24 @@ func ParseRate(s string) (count int, per time.Duration, err error) {
 	if !ok || convErr != nil || num != strconv.Itoa(n) {
 		return 0, 0, invalidf("rate limit %q: write N/s or N/m, e.g. 10/s or 600/m", s)
 	}
-	if n < 1 || n > MaxRateCount {
-		return 0, 0, invalidf("rate limit %q: N must be between 1 and %d", s, MaxRateCount)
+	if n < 1 || n > MaxCount {
+		return 0, 0, invalidf("rate limit %q: N must be between 1 and %d", s, MaxCount)
 	}
 	return n, per, nil
 }
 
-// NewRateLimit checks and returns the limit "rate" with burst; burst 0 means
+// NewLimit checks and returns the limit "rate" with burst; burst 0 means
 // one period's worth (Count), like a bucket that holds what a period refills.
-func NewRateLimit(rate string, burst int) (RateLimit, error) {
+func NewLimit(rate string, burst int) (Limit, error) {
 	count, per, err := ParseRate(rate)
 	if err != nil {
-		return RateLimit{}, err
+		return Limit{}, err
 	}
 	if burst == 0 {
 		burst = count
 	}
-	if burst < 1 || burst > MaxRateBurst {
-		return RateLimit{}, invalidf("rate limit burst %d: give 1 to %d", burst, MaxRateBurst)
+	if burst < 1 || burst > MaxBurst {
+		return Limit{}, invalidf("rate limit burst %d: give 1 to %d", burst, MaxBurst)
 	}
-	return RateLimit{Count: count, Per: per, Burst: burst}, nil
-}
-
-// parseRateFields reads a key record's override ("rate", "burst"); both
-// absent is the default.
-func parseRateFields(f fields) (RateLimit, error) {
-	if f["rate"] == "" {
-		return RateLimit{}, nil
-	}
-	burst, err := strconv.Atoi(f["burst"])
-	if err != nil {
-		return RateLimit{}, invalidf("key %q: burst %q", f["id"], f["burst"])
-	}
-	return NewRateLimit(f["rate"], burst)
+	return Limit{Count: count, Per: per, Burst: burst}, nil
 }

@@ -1,15 +1,20 @@
-package registry
+package ratelimit
 
 import (
 	"context"
+	"reportgate/internal/redistest"
+	"reportgate/internal/testkit"
+
 	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
-// fakeSource is a RateSource with a fixed budget (or none), counting calls.
+// fakeSource is a Source with a fixed budget (or none), counting calls.
 type fakeSource struct {
 	mu        sync.Mutex
 	unlimited bool
@@ -17,24 +22,24 @@ type fakeSource struct {
 	retry     time.Duration // answered when the budget is short
 	down      bool
 	calls     int
-	asked     []RateLimit
+	asked     []Limit
 }
 
-func (f *fakeSource) TakeRate(_ context.Context, _ string, l RateLimit, n int) (RateGrant, error) {
+func (f *fakeSource) TakeRate(_ context.Context, _ string, l Limit, n int) (Grant, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	f.asked = append(f.asked, l)
 	switch {
 	case f.down:
-		return RateGrant{}, ErrUnavailable
+		return Grant{}, ErrUnavailable
 	case f.unlimited:
-		return RateGrant{Granted: n}, nil
+		return Grant{Granted: n}, nil
 	case f.budget >= n:
 		f.budget -= n
-		return RateGrant{Granted: n}, nil
+		return Grant{Granted: n}, nil
 	}
-	return RateGrant{RetryAfter: f.retry}, nil
+	return Grant{RetryAfter: f.retry}, nil
 }
 
 func (f *fakeSource) Ping(context.Context) error {
@@ -58,10 +63,10 @@ func (f *fakeSource) callCount() int {
 	return f.calls
 }
 
-func newLimiter(t *testing.T, src RateSource, opts LimiterOptions) *Limiter {
+func newLimiter(t *testing.T, src Source, opts LimiterOptions) *Limiter {
 	t.Helper()
 	if opts.Default.IsZero() {
-		opts.Default = RateLimit{Count: 100, Per: time.Second, Burst: 20}
+		opts.Default = Limit{Count: 100, Per: time.Second, Burst: 20}
 	}
 	l, err := NewLimiter(src, opts)
 	if err != nil {
@@ -72,20 +77,15 @@ func newLimiter(t *testing.T, src RateSource, opts LimiterOptions) *Limiter {
 	return l
 }
 
-// eventually polls cond (background refills are asynchronous) for at most 5s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling a condition
-	}
+// key is a key as the limiter sees it: its id and its own limit (zero:
+// the default).
+type key struct {
+	id  string
+	lim Limit
 }
 
-func admit(l *Limiter, p *Principal) Verdict {
-	a := l.Admit(p, l.opts.Now())
+func admit(l *Limiter, k key) Verdict {
+	a := l.Admit(k.id, k.lim, l.opts.Now())
 	a.Release()
 	return a.Verdict
 }
@@ -94,8 +94,8 @@ func TestLimiterLeasesInBatches(t *testing.T) {
 	t.Parallel()
 	src := &fakeSource{unlimited: true}
 	// 1000/s with a 100 ms span: leases of 100 (half the burst of 200).
-	l := newLimiter(t, src, LimiterOptions{Default: RateLimit{Count: 1000, Per: time.Second, Burst: 200}})
-	p := &Principal{ID: "key_a"}
+	l := newLimiter(t, src, LimiterOptions{Default: Limit{Count: 1000, Per: time.Second, Burst: 200}})
+	p := key{id: "key_a"}
 	for i := range 10_000 {
 		if v := admit(l, p); v != Admitted {
 			t.Fatalf("request %d: %v", i, v)
@@ -109,18 +109,18 @@ func TestLimiterLeasesInBatches(t *testing.T) {
 
 func TestLimiterRefusesLocallyUntilRetry(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 	src := &fakeSource{budget: 10, retry: 300 * time.Millisecond}
 	// 100/s, burst 20: leases of 10.
 	l := newLimiter(t, src, LimiterOptions{Now: clk.Now})
-	p := &Principal{ID: "key_a"}
+	p := key{id: "key_a"}
 	for i := range 10 {
 		if v := admit(l, p); v != Admitted {
 			t.Fatalf("request %d of the budget: %v", i, v)
 		}
 	}
-	eventually(t, "the prefetch is refused", func() bool { return src.callCount() == 2 })
-	a := l.Admit(p, l.opts.Now())
+	testkit.WaitFor(t, 5*time.Second, "the prefetch is refused", func() bool { return src.callCount() == 2 })
+	a := l.Admit(p.id, p.lim, l.opts.Now())
 	if a.Verdict != OverRate || a.RetryAfter != 300*time.Millisecond || a.Limit.Count != 100 {
 		t.Fatalf("over the budget: %+v, want OverRate for 300ms at 100/s", a)
 	}
@@ -139,50 +139,50 @@ func TestLimiterRefusesLocallyUntilRetry(t *testing.T) {
 	}
 	// Other keys have budgets of their own.
 	src.set(func(f *fakeSource) { f.unlimited = true })
-	if v := admit(l, &Principal{ID: "key_b"}); v != Admitted {
+	if v := admit(l, key{id: "key_b"}); v != Admitted {
 		t.Fatalf("another key: %v", v)
 	}
 }
 
 func TestLimiterAdoptsANewLimitAtOnce(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 	src := &fakeSource{budget: 2, retry: time.Hour}
-	l := newLimiter(t, src, LimiterOptions{Now: clk.Now, Default: RateLimit{Count: 1, Per: time.Minute, Burst: 2}})
-	p := &Principal{ID: "key_a"}
+	l := newLimiter(t, src, LimiterOptions{Now: clk.Now, Default: Limit{Count: 1, Per: time.Minute, Burst: 2}})
+	p := key{id: "key_a"}
 	for admit(l, p) == Admitted {
 	}
 	if v := admit(l, p); v != OverRate {
 		t.Fatalf("default limit spent: %v", v)
 	}
-	// An approved edit replaces the principal: the refusal computed under
+	// An approved edit gives the key a new limit: the refusal computed under
 	// the old limit does not outlive it.
 	src.set(func(f *fakeSource) { f.budget = 1000 })
-	raised := &Principal{ID: "key_a", Generation: 2, RateLimit: RateLimit{Count: 50, Per: time.Second, Burst: 100}}
+	raised := key{id: "key_a", lim: Limit{Count: 50, Per: time.Second, Burst: 100}}
 	if v := admit(l, raised); v != Admitted {
 		t.Fatalf("after raising the limit: %v", v)
 	}
 	src.mu.Lock()
 	last := src.asked[len(src.asked)-1]
 	src.mu.Unlock()
-	if last != raised.RateLimit {
-		t.Errorf("Redis asked with %v, want the key's own %v", last, raised.RateLimit)
+	if last != raised.lim {
+		t.Errorf("Redis asked with %v, want the key's own %v", last, raised.lim)
 	}
 }
 
 func TestLimiterCapsConcurrency(t *testing.T) {
 	t.Parallel()
 	l := newLimiter(t, &fakeSource{unlimited: true}, LimiterOptions{MaxInFlight: 2})
-	p := &Principal{ID: "key_a"}
-	a1, a2 := l.Admit(p, l.opts.Now()), l.Admit(p, l.opts.Now())
-	if a3 := l.Admit(p, l.opts.Now()); a3.Verdict != OverConcurrency || a3.RetryAfter <= 0 {
+	p := key{id: "key_a"}
+	a1, a2 := l.Admit(p.id, p.lim, l.opts.Now()), l.Admit(p.id, p.lim, l.opts.Now())
+	if a3 := l.Admit(p.id, p.lim, l.opts.Now()); a3.Verdict != OverConcurrency || a3.RetryAfter <= 0 {
 		t.Fatalf("third concurrent request: %+v, want OverConcurrency", a3)
 	}
-	if v := admit(l, &Principal{ID: "key_b"}); v != Admitted {
+	if v := admit(l, key{id: "key_b"}); v != Admitted {
 		t.Fatalf("another key: %v", v)
 	}
 	a1.Release()
-	a3 := l.Admit(p, l.opts.Now())
+	a3 := l.Admit(p.id, p.lim, l.opts.Now())
 	if a3.Verdict != Admitted {
 		t.Fatalf("after a release: %v", a3.Verdict)
 	}
@@ -198,12 +198,12 @@ func TestLimiterOutageModes(t *testing.T) {
 	for _, mode := range []OutageMode{OutageLocal, OutageOpen, OutageClosed} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
-			clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+			clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 			src := &fakeSource{down: true}
 			// 10/s burst 5: leases of 1; nothing is leased while Redis is down.
 			l := newLimiter(t, src, LimiterOptions{Now: clk.Now, Outage: mode, ProbeEvery: 5 * time.Millisecond,
-				Default: RateLimit{Count: 10, Per: time.Second, Burst: 5}})
-			p := &Principal{ID: "key_a"}
+				Default: Limit{Count: 10, Per: time.Second, Burst: 5}})
+			p := key{id: "key_a"}
 			var got []Verdict
 			for range 8 {
 				got = append(got, admit(l, p))
@@ -229,7 +229,7 @@ func TestLimiterOutageModes(t *testing.T) {
 				}
 			}
 			src.set(func(f *fakeSource) { f.down, f.unlimited = false, true })
-			eventually(t, "the probe sees Redis again", func() bool { return !l.Down() })
+			testkit.WaitFor(t, 5*time.Second, "the probe sees Redis again", func() bool { return !l.Down() })
 			if v := admit(l, p); v != Admitted || src.callCount() == calls {
 				t.Fatalf("after recovery: %v after %d calls, want a shared lease", v, src.callCount())
 			}
@@ -239,11 +239,11 @@ func TestLimiterOutageModes(t *testing.T) {
 
 func TestNewLimiterRefusesBadOptions(t *testing.T) {
 	t.Parallel()
-	ok := RateLimit{Count: 1, Per: time.Second, Burst: 1}
+	ok := Limit{Count: 1, Per: time.Second, Burst: 1}
 	for name, opts := range map[string]LimiterOptions{
 		"no default":   {},
-		"hourly":       {Default: RateLimit{Count: 1, Per: time.Hour, Burst: 1}},
-		"no burst":     {Default: RateLimit{Count: 1, Per: time.Second}},
+		"hourly":       {Default: Limit{Count: 1, Per: time.Hour, Burst: 1}},
+		"no burst":     {Default: Limit{Count: 1, Per: time.Second}},
 		"unknown mode": {Default: ok, Outage: "maybe"},
 		"negative":     {Default: ok, MaxInFlight: -1},
 	} {
@@ -265,8 +265,8 @@ func TestNewLimiterRefusesBadOptions(t *testing.T) {
 // The hot path: a key with budget leased allocates nothing.
 func TestLimiterAdmitAllocatesNothing(t *testing.T) {
 	l := newLimiter(t, &fakeSource{unlimited: true}, LimiterOptions{
-		Default: RateLimit{Count: MaxRateCount, Per: time.Second, Burst: MaxRateBurst}})
-	p := &Principal{ID: "key_a"}
+		Default: Limit{Count: MaxCount, Per: time.Second, Burst: MaxBurst}})
+	p := key{id: "key_a"}
 	admit(l, p) // the first request creates the key's state
 	if n := testing.AllocsPerRun(10_000, func() { admit(l, p) }); n != 0 {
 		t.Fatalf("Admit+Release allocates %v times per request", n)
@@ -275,24 +275,25 @@ func TestLimiterAdmitAllocatesNothing(t *testing.T) {
 
 func TestTakeRateIsAllOrNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 1, 1)
+	srv := redistest.Start(t)
+	b := newBudget(t, srv)
 	ctx := context.Background()
-	l := RateLimit{Count: 10, Per: time.Second, Burst: 10}
-	if g := must(e.reg.TakeRate(ctx, "key_a", l, 10))(t); g.Granted != 10 {
+	l := Limit{Count: 10, Per: time.Second, Burst: 10}
+	if g := must(b.TakeRate(ctx, "key_a", l, 10))(t); g.Granted != 10 {
 		t.Fatalf("a full burst: %+v", g)
 	}
-	g := must(e.reg.TakeRate(ctx, "key_a", l, 2))(t)
+	g := must(b.TakeRate(ctx, "key_a", l, 2))(t)
 	if g.Granted != 0 || g.RetryAfter < 100*time.Millisecond || g.RetryAfter > 210*time.Millisecond {
 		t.Fatalf("after the burst, 2 more: %+v, want none for about 200ms", g)
 	}
-	if g := must(e.reg.TakeRate(ctx, "key_b", l, 1))(t); g.Granted != 1 {
+	if g := must(b.TakeRate(ctx, "key_b", l, 1))(t); g.Granted != 1 {
 		t.Fatalf("another key: %+v", g)
 	}
-	if _, err := e.reg.TakeRate(ctx, "key_a", RateLimit{}, 1); !errors.Is(err, ErrInvalid) {
+	if _, err := b.TakeRate(ctx, "key_a", Limit{}, 1); !errors.Is(err, ErrInvalid) {
 		t.Errorf("zero limit: %v", err)
 	}
-	e.srv.Stop()
-	if _, err := e.reg.TakeRate(ctx, "key_a", l, 1); !errors.Is(err, ErrUnavailable) {
+	srv.Stop()
+	if _, err := b.TakeRate(ctx, "key_a", l, 1); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Redis down: %v, want ErrUnavailable", err)
 	}
 }
@@ -304,16 +305,16 @@ func TestLimitersShareOneBudget(t *testing.T) {
 		t.Skip("measures over 2s of real time")
 	}
 	t.Parallel()
-	e := newEnv(t, 1, 1)
+	b := newBudget(t, redistest.Start(t))
 	const rate, burst = 200, 20
-	lim := RateLimit{Count: rate, Per: time.Second, Burst: burst}
+	lim := Limit{Count: rate, Per: time.Second, Burst: burst}
 	var admitted atomic.Int64
-	p := &Principal{ID: "key_shared"}
+	p := key{id: "key_shared"}
 	start := time.Now()
 	stop := start.Add(2 * time.Second)
 	var wg sync.WaitGroup
 	for range 2 {
-		l := newLimiter(t, e.reg, LimiterOptions{Default: lim})
+		l := newLimiter(t, b, LimiterOptions{Default: lim})
 		for range 3 {
 			wg.Go(func() {
 				for time.Now().Before(stop) {
@@ -331,5 +332,24 @@ func TestLimitersShareOneBudget(t *testing.T) {
 	t.Logf("admitted %d in %.2fs: %.1f/s for a limit of %d/s (burst %d)", admitted.Load(), elapsed, got, rate, burst)
 	if got < rate*0.9 || got > rate*1.1 {
 		t.Errorf("admitted rate %.1f/s, want %d/s ± 10%%", got, rate)
+	}
+}
+
+// newBudget is a Budget on srv under a workspace's prefix.
+func newBudget(t *testing.T, srv *redistest.Server) *Budget {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	return NewBudget(c, "rg:{acme}:")
+}
+
+// must returns v, failing t on err.
+func must[T any](v T, err error) func(*testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
 }

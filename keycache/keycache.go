@@ -1,4 +1,4 @@
-package registry
+package keycache
 
 import (
 	"context"
@@ -12,19 +12,21 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
+
+	"reportgate/ratelimit"
 )
 
 // Errors of KeyCache.Authenticate, each mapped to one answer by the proxy.
 var (
 	// ErrUnknownKey: no key has this hash (401).
-	ErrUnknownKey = errors.New("registry: unknown key")
+	ErrUnknownKey = errors.New("keycache: unknown key")
 	// ErrKeyInactive: the key exists but is not ACTIVE (403).
-	ErrKeyInactive = errors.New("registry: key is not active")
+	ErrKeyInactive = errors.New("keycache: key is not active")
 	// ErrRegistryDown: Redis cannot be reached and the key is not cached as
 	// ACTIVE within the outage grace (503). Fail closed.
-	ErrRegistryDown = errors.New("registry: registry unreachable")
+	ErrRegistryDown = errors.New("keycache: registry unreachable")
 	// ErrNotCached: Cached cannot decide without asking Redis.
-	ErrNotCached = errors.New("registry: key not cached")
+	ErrNotCached = errors.New("keycache: key not cached")
 )
 
 // Principal is what the proxy needs of an authenticated key. It is
@@ -36,8 +38,8 @@ type Principal struct {
 	Generation uint64
 	Hash       [32]byte
 	// RateLimit is the key's own limit; the zero value is the gateway's
-	// default (see Limiter).
-	RateLimit RateLimit
+	// default (see ratelimit.Limiter).
+	RateLimit ratelimit.Limit
 }
 
 // LookupFunc reads a key by the SHA-256 of its secret: found is false for a
@@ -115,11 +117,11 @@ func NewKeyCache(lookup LookupFunc, opts CacheOptions) (*KeyCache, error) {
 	}
 	keys, err := lru.New[[32]byte, *cached](opts.Size)
 	if err != nil {
-		return nil, fmt.Errorf("registry: key cache: %w", err)
+		return nil, fmt.Errorf("keycache: %w", err)
 	}
 	neg, err := lru.New[[32]byte, time.Time](max(opts.Size/10, 1024))
 	if err != nil {
-		return nil, fmt.Errorf("registry: negative cache: %w", err)
+		return nil, fmt.Errorf("keycache: negative cache: %w", err)
 	}
 	c := &KeyCache{lookup: lookup, opts: opts, keys: keys, neg: neg}
 	c.lastContact.Store(opts.Now().UnixNano())
