@@ -8,7 +8,7 @@ import (
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
 	"reportgate/policy"
-	"reportgate/proxy"
+	"reportgate/upstream"
 )
 
 // TestKeysWithTheSameEntitiesShareAScope: the scope cache holds one Scope
@@ -20,7 +20,10 @@ func TestKeysWithTheSameEntitiesShareAScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := proxy.NewUpstream(proxy.Options{Upstream: u, APIUser: ledgersim.DefaultAPIUser})
+	up, err := upstream.New(upstream.Options{URL: u, APIUser: ledgersim.DefaultAPIUser})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := policy.NewResolver(up, policy.Table(), policy.ResolverOptions{})
 	if err != nil {
 		t.Fatal(err)

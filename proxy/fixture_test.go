@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reportgate/keycache"
 	"reportgate/ratelimit"
+	"reportgate/upstream"
 	"testing"
 	"time"
 
@@ -53,8 +54,7 @@ func newFixture(tb testing.TB, edit func(*Options)) *fixture {
 	}
 	f.secret = secret
 	opts := Options{
-		Workspace: fixtureWorkspace, Upstream: &url.URL{Scheme: "http", Host: "origin.invalid"},
-		APIUser: origin.APIUser, DisableAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Workspace: fixtureWorkspace, DisableAccessLog: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// The benchmarks refuse millions of keys from one address: the
 		// failed-authentication throttle would answer them 420 instead.
 		AuthFailures: gcra.Limit{Interval: time.Nanosecond, Burst: 1 << 30},
@@ -62,9 +62,12 @@ func newFixture(tb testing.TB, edit func(*Options)) *fixture {
 	if edit != nil {
 		edit(&opts)
 	}
-	up := NewUpstream(opts)
-	up.client.Dial = func(string) (net.Conn, error) { return upLn.Dial() }
-	f.p, err = New(opts, up, deps(tb, up, secret))
+	up, err := upstream.New(upstream.Options{URL: &url.URL{Scheme: "http", Host: "origin.invalid"},
+		APIUser: origin.APIUser, Dial: func(string) (net.Conn, error) { return upLn.Dial() }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.p, err = New(opts, deps(tb, up, secret))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -78,7 +81,7 @@ func newFixture(tb testing.TB, edit func(*Options)) *fixture {
 
 // deps wires the policy over up and a key cache that knows one key, bound
 // to origin.EntityID.
-func deps(tb testing.TB, up *Upstream, secret string) Deps {
+func deps(tb testing.TB, up *upstream.Client, secret string) Deps {
 	tb.Helper()
 	d, err := spec.Load()
 	if err != nil {
@@ -113,7 +116,7 @@ func deps(tb testing.TB, up *Upstream, secret string) Deps {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Deps{Keys: keys, Router: router, Resolver: resolver, Owners: owners, Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: noWebhooks{}}
+	return Deps{Upstream: up, Keys: keys, Router: router, Resolver: resolver, Owners: owners, Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: noWebhooks{}}
 }
 
 // request returns a partner request for target with the fixture's key.

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"net/url"
+	"reportgate/upstream"
 	"strings"
 	"testing"
 
@@ -36,7 +37,10 @@ func FuzzScanHeaders(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	up := NewUpstream(Options{Upstream: &url.URL{Scheme: "http", Host: "upstream.internal:8080"}, APIUser: "operator", APIKey: "opkey"})
+	up, err := upstream.New(upstream.Options{URL: &url.URL{Scheme: "http", Host: "upstream.internal:8080"}, APIUser: "operator", APIKey: "opkey"})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, headers string) {
 		var req fasthttp.Request
 		raw := "GET /accounts HTTP/1.1\r\nHost: gw\r\n" + headers + "\r\n"
@@ -68,7 +72,7 @@ func FuzzScanHeaders(f *testing.F) {
 				headers, s.keys, s.workspaces, s.override, keys, workspaces, override)
 		}
 		applyDeletes(&req.Header, &s)
-		up.credentials(&req.Header)
+		up.Prepare(&req)
 		users, apiKeys := 0, 0
 		for name, value := range req.Header.All() {
 			n, v := string(name), string(value)

@@ -318,27 +318,21 @@ func (p *Proxy) emptyPage(ctx *fasthttp.RequestCtx, st *state) error {
 // rewrite strips, then adds (step 5): every header the scan marked goes,
 // then the operator credentials and the target with the checked query.
 func (p *Proxy) rewrite(ctx *fasthttp.RequestCtx, st *state) error {
-	h := &ctx.Request.Header
-	applyDeletes(h, &st.hdr)
-	p.up.credentials(h)
+	applyDeletes(&ctx.Request.Header, &st.hdr)
 	st.uri = append(st.uri, st.rawPath...)
 	if len(st.out) > 0 {
 		st.uri = append(st.uri, '?')
 		st.uri = append(st.uri, st.out...)
 	}
 	ctx.Request.SetRequestURIBytes(st.uri)
-	if p.up.tls {
-		ctx.Request.URI().SetSchemeBytes(schemeHTTPS)
-	}
+	p.up.Prepare(&ctx.Request)
 	return nil
 }
-
-var schemeHTTPS = []byte("https")
 
 // forward sends the rewritten request and reads the answer (step 6).
 func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 	t := time.Now()
-	err := p.up.do(&ctx.Request, &ctx.Response)
+	err := p.up.Do(&ctx.Request, &ctx.Response)
 	st.upStart = time.Since(t)
 	p.tel.observeUpstream(st.upStart)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"net/url"
 	"reportgate/keycache"
+	"reportgate/upstream"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,17 +36,6 @@ var _ Authenticator = (*keycache.KeyCache)(nil)
 type Options struct {
 	// Workspace partners must name in X-Ledger-Workspace. Required.
 	Workspace string
-	// Upstream is the Ledger API base URL (http or https). Required.
-	Upstream *url.URL
-	// APIUser and APIKey are the operator credentials added upstream;
-	// APIKey is sent only when set.
-	APIUser, APIKey string
-	// Timeout bounds one upstream exchange. Default 10s.
-	Timeout time.Duration
-	// MaxConns caps upstream connections. Default 512.
-	MaxConns int
-	// MaxResponseBytes caps an upstream body. Default 8 MiB.
-	MaxResponseBytes int
 	// MaxPageSize is the largest page_size accepted. Default 500.
 	MaxPageSize int
 	// DenyReferenceData refuses the global reference routes (currencies,
@@ -90,8 +79,21 @@ type Options struct {
 	Tracer trace.Tracer
 }
 
+// Forwarder sends a partner's rewritten request upstream
+// (upstream.Client implements it).
+type Forwarder interface {
+	// Prepare adds the operator's credentials, Host and scheme to a
+	// request whose client headers were stripped.
+	Prepare(req *fasthttp.Request)
+	Do(req *fasthttp.Request, resp *fasthttp.Response) error
+	Close()
+}
+
+var _ Forwarder = (*upstream.Client)(nil)
+
 // Deps are the collaborators of a Proxy.
 type Deps struct {
+	Upstream Forwarder
 	Keys     Authenticator
 	Router   *policy.Router
 	Resolver *policy.Resolver
@@ -108,7 +110,7 @@ type Deps struct {
 type Proxy struct {
 	opts   Options
 	deps   Deps
-	up     *Upstream
+	up     Forwarder
 	server *fasthttp.Server
 	states sync.Pool
 	stats  *Stats
@@ -126,13 +128,12 @@ type Proxy struct {
 	ln net.Listener
 }
 
-// New validates opts and returns a proxy ready to Serve, forwarding through
-// up (see NewUpstream).
-func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
-	if opts.Workspace == "" || opts.Upstream == nil || opts.APIUser == "" {
-		return nil, errors.New("proxy: Workspace, Upstream and APIUser are required")
+// New validates opts and returns a proxy ready to Serve.
+func New(opts Options, deps Deps) (*Proxy, error) {
+	if opts.Workspace == "" {
+		return nil, errors.New("proxy: Workspace is required")
 	}
-	if up == nil || deps.Keys == nil || deps.Router == nil || deps.Resolver == nil || deps.Owners == nil || deps.Verifier == nil || deps.Lister == nil || deps.Webhooks == nil {
+	if deps.Upstream == nil || deps.Keys == nil || deps.Router == nil || deps.Resolver == nil || deps.Owners == nil || deps.Verifier == nil || deps.Lister == nil || deps.Webhooks == nil {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)
@@ -146,7 +147,7 @@ func New(opts Options, up *Upstream, deps Deps) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: failed-authentication throttle: %w", err)
 	}
-	p := &Proxy{opts: opts, deps: deps, up: up, stats: newStats(), notFound: map[string]*apiError{},
+	p := &Proxy{opts: opts, deps: deps, up: deps.Upstream, stats: newStats(), notFound: map[string]*apiError{},
 		answers: newLimitAnswers(opts.RateLimitStatus), throttle: throttle}
 	if err := p.tel.init(opts.Meter, opts.Tracer); err != nil {
 		return nil, err
@@ -181,16 +182,9 @@ func setDefaults(o *Options) {
 			*d = v
 		}
 	}
-	def(&o.Timeout, 10*time.Second)
 	def(&o.ReadTimeout, 10*time.Second)
 	def(&o.WriteTimeout, 30*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
-	if o.MaxConns <= 0 {
-		o.MaxConns = 512
-	}
-	if o.MaxResponseBytes <= 0 {
-		o.MaxResponseBytes = 8 << 20
-	}
 	if o.MaxPageSize <= 0 {
 		o.MaxPageSize = 500
 	}

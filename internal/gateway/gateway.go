@@ -12,6 +12,7 @@ import (
 	"os"
 	"reportgate/keycache"
 	"reportgate/ratelimit"
+	"reportgate/upstream"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -55,7 +56,7 @@ type Gateway struct {
 	reg      *registry.Registry
 	keys     *keycache.KeyCache
 	limiter  *ratelimit.Limiter
-	up       *proxy.Upstream
+	up       *upstream.Client
 	resolver *policy.Resolver
 	owners   *policy.Owners
 	notifier *admin.Notifier
@@ -143,11 +144,16 @@ func (g *Gateway) buildProxy() error {
 	if err != nil {
 		return err
 	}
+	up, err := upstream.New(upstream.Options{
+		URL: g.cfg.Upstream, APIUser: g.cfg.UpstreamAPIUser, APIKey: g.cfg.UpstreamAPIKey,
+		Timeout: g.cfg.UpstreamTimeout, MaxConns: g.cfg.UpstreamMaxConns, MaxResponseBytes: g.cfg.MaxResponseBytes,
+	})
+	if err != nil {
+		return err
+	}
+	g.up = up
 	popts := proxy.Options{
-		Workspace: g.cfg.Workspace, Upstream: g.cfg.Upstream,
-		APIUser: g.cfg.UpstreamAPIUser, APIKey: g.cfg.UpstreamAPIKey,
-		Timeout: g.cfg.UpstreamTimeout, MaxConns: g.cfg.UpstreamMaxConns,
-		MaxResponseBytes: g.cfg.MaxResponseBytes, MaxPageSize: g.cfg.MaxPageSize,
+		Workspace: g.cfg.Workspace, MaxPageSize: g.cfg.MaxPageSize,
 		DenyReferenceData:         !g.cfg.ReferenceData,
 		AllowLoopbackHTTPWebhooks: g.cfg.AllowLoopbackHTTPWebhooks,
 		TrustedProxies:            g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
@@ -156,8 +162,6 @@ func (g *Gateway) buildProxy() error {
 		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
 		RateLimitStatus: g.cfg.RateLimitStatus, AuthFailures: g.cfg.FailedAuth,
 	}
-	up := proxy.NewUpstream(popts)
-	g.up = up
 	owners, err := policy.NewOwners(up, 100_000)
 	if err != nil {
 		return err
@@ -173,8 +177,8 @@ func (g *Gateway) buildProxy() error {
 	if err != nil {
 		return err
 	}
-	g.proxy, err = proxy.New(popts, up, proxy.Deps{
-		Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
+	g.proxy, err = proxy.New(popts, proxy.Deps{
+		Upstream: up, Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
 		Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: g.reg, Limiter: g.limiter,
 	})
 	return err
