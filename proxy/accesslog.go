@@ -32,12 +32,7 @@ func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
 	)
 }
 
-func (p *Proxy) route(st *state) string {
-	if st.ep == nil {
-		return "unmatched"
-	}
-	return st.ep.Template
-}
+func (p *Proxy) route(st *state) string { return st.req.Route() }
 
 // method bounds the method label: the table's methods, else "OTHER".
 func (p *Proxy) method(ctx *fasthttp.RequestCtx) string {

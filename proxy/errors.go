@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"reportgate/keycache"
+	"reportgate/upstream"
 	"strings"
 	"sync"
 
@@ -138,9 +139,9 @@ func notFound(template string) *apiError {
 	return newError(404, "not_found", "%s%s not found", strings.ToUpper(noun[:1]), noun[1:])
 }
 
-// notFoundFor is notFound for ep, built once per endpoint by New, so an
-// out-of-scope id costs no allocation.
-func (p *Proxy) notFoundFor(ep *policy.Endpoint) *apiError { return p.notFound[ep.Template] }
+// notFoundFor is notFound for r's endpoint, built once per endpoint by New,
+// so an out-of-scope id costs no allocation.
+func (p *Proxy) notFoundFor(r *policy.Request) *apiError { return p.notFound[r.Route()] }
 
 // classify maps any error of the pipeline to the answer the partner gets.
 // It is the one place errors become statuses. errors.AsType, unlike
@@ -150,16 +151,10 @@ func classify(err error) *apiError {
 	if ae, ok := errors.AsType[*apiError](err); ok {
 		return ae
 	}
-	if qe, ok := errors.AsType[*policy.QueryError](err); ok {
-		return newError(400, "bad_query", "%s", qe.Error())
+	if ae := classifyPolicy(err); ae != nil {
+		return ae
 	}
 	switch {
-	case errors.Is(err, policy.ErrUnknownPath):
-		return errUnknownPath
-	case errors.Is(err, policy.ErrAmbiguousPath):
-		return errAmbiguous
-	case errors.Is(err, policy.ErrBadPathParam):
-		return errBadID
 	case errors.Is(err, keycache.ErrUnknownKey):
 		return errBadKey
 	case errors.Is(err, keycache.ErrKeyInactive):
@@ -170,6 +165,41 @@ func classify(err error) *apiError {
 		return errTimeout
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return errTooLarge
+	case errors.Is(err, upstream.ErrEncoded):
+		return errEncoding
 	}
 	return errUpstream
+}
+
+// classifyPolicy maps the policy's refusals; nil for any other error.
+func classifyPolicy(err error) *apiError {
+	if qe, ok := errors.AsType[*policy.QueryError](err); ok {
+		return newError(400, "bad_query", "%s", qe.Error())
+	}
+	if me, ok := errors.AsType[*policy.MethodError](err); ok {
+		return newError(405, "method", "%s", me.Error())
+	}
+	if pe, ok := errors.AsType[*policy.PageSizeError](err); ok {
+		return newError(400, "page_size", "%s", pe.Error())
+	}
+	if de, ok := errors.AsType[*policy.DeniedError](err); ok {
+		return newError(403, "denied", "%s", de.Error())
+	}
+	if _, ok := errors.AsType[*policy.ScopeError](err); ok {
+		return errScopeFailed
+	}
+	if sl, ok := errors.AsType[*policy.ScanLimitError](err); ok {
+		return newError(400, "scan_limit", "%s", sl.Error())
+	}
+	switch {
+	case errors.Is(err, policy.ErrReadOnly):
+		return errReadOnly
+	case errors.Is(err, policy.ErrUnknownPath):
+		return errUnknownPath
+	case errors.Is(err, policy.ErrAmbiguousPath):
+		return errAmbiguous
+	case errors.Is(err, policy.ErrBadPathParam):
+		return errBadID
+	}
+	return nil
 }

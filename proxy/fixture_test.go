@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -20,7 +19,6 @@ import (
 	"reportgate/benchmarks/origin"
 	"reportgate/internal/gcra"
 	"reportgate/internal/redistest"
-	"reportgate/internal/spec"
 	"reportgate/policy"
 	"reportgate/registry"
 )
@@ -83,15 +81,6 @@ func newFixture(tb testing.TB, edit func(*Options)) *fixture {
 // to origin.EntityID.
 func deps(tb testing.TB, up *upstream.Client, secret string) Deps {
 	tb.Helper()
-	d, err := spec.Load()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rules := policy.Table()
-	router, err := policy.NewRouter(rules, d.Routes)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	hash := registry.KeyHash([]byte(secret))
 	lookup := func(_ context.Context, h [32]byte) (keycache.Principal, bool, error) {
 		if h != hash {
@@ -104,19 +93,11 @@ func deps(tb testing.TB, up *upstream.Client, secret string) Deps {
 		tb.Fatal(err)
 	}
 	keys.SetSubscribed(true) // as when the invalidation subscription is live
-	owners, err := policy.NewOwners(up, 1024)
+	engine, err := policy.New(policy.Config{Upstream: up, Local: noWebhooks{}, OwnerCacheSize: 1024})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	resolver, err := policy.NewResolver(up, rules, policy.ResolverOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lister, err := policy.NewLister(up, owners, policy.ListerOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return Deps{Upstream: up, Keys: keys, Router: router, Resolver: resolver, Owners: owners, Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: noWebhooks{}}
+	return Deps{Upstream: up, Keys: keys, Policy: engine}
 }
 
 // request returns a partner request for target with the fixture's key.
@@ -156,17 +137,13 @@ func (f *fixture) warm(tb testing.TB, target string, want int) {
 	}
 }
 
-// noWebhooks is the fixture's notification configuration: the benchmarked
-// routes never reach it.
+// noWebhooks is the fixture's Gateway strategy: the benchmarked routes
+// never reach it.
 type noWebhooks struct{}
 
-func (noWebhooks) GetWebhook(context.Context, string) (registry.Webhook, error) {
-	return registry.Webhook{}, registry.ErrNotFound
+func (noWebhooks) ServeLocal(context.Context, string, string, []byte) (int, []byte) {
+	return 404, []byte(`{"message":"no configuration","name":"NotFound","status_code":404}`)
 }
-func (noWebhooks) PutWebhook(context.Context, string, registry.Webhook) error {
-	return errors.New("fixture: no webhooks")
-}
-func (noWebhooks) DeleteWebhook(context.Context, string) error { return registry.ErrNotFound }
 
 // newTestLimiter is the gateway's limiter over a real redis-server, with a
 // default limit far above what a test sends: every request takes the

@@ -23,12 +23,7 @@ type state struct {
 	ctx      context.Context
 	start    time.Time
 	upStart  time.Duration // time spent upstream
-	ep       *policy.Endpoint
-	rule     *policy.Rule
-	qs       *policy.QuerySpec
-	paramIdx int
-	params   policy.PathParams
-	query    policy.Query
+	req      policy.Request
 	hdr      headerScan
 	resp     headerScan // the response's hop-by-hop names (scrubResponse)
 	rawPath  []byte
@@ -48,8 +43,8 @@ type state struct {
 
 func (s *state) reset(now time.Time) {
 	s.ctx, s.start, s.upStart = nil, now, 0
-	s.ep, s.rule, s.qs, s.paramIdx = nil, nil, nil, -1
-	s.rawPath, s.rawQuery, s.who, s.scope = nil, nil, nil, nil
+	s.req = policy.Request{}
+	s.rawPath, s.rawQuery, s.who = nil, nil, nil
 	s.adm, s.retry, s.limited = ratelimit.Admission{}, 0, false
 	s.out, s.uri = s.out[:0], s.uri[:0]
 	s.answered, s.decision = false, ""
@@ -111,30 +106,13 @@ func (p *Proxy) reject(ctx *fasthttp.RequestCtx, st *state) error {
 	if i := bytes.IndexByte(uri, '?'); i >= 0 {
 		st.rawPath, st.rawQuery = uri[:i], uri[i+1:]
 	}
-	ep, err := p.deps.Router.Match(st.rawPath, &st.params)
-	if err != nil {
-		return err
-	}
-	st.ep = ep
 	method := ctx.Request.Header.Method()
-	st.rule, st.qs, st.paramIdx = ep.Lookup(method)
-	switch {
-	case st.rule == nil && string(method) == fasthttp.MethodGet:
-		return newError(405, "method", "%s does not take GET", ep.Template)
-	case st.rule == nil, string(method) != fasthttp.MethodGet && st.rule.Strategy != policy.Gateway:
-		return errReadOnly
+	if err := p.deps.Policy.Match(method, st.rawPath, st.rawQuery, &st.req); err != nil {
+		return err
 	}
 	// -1 is a chunked body; -2 (identity) is fasthttp's "no length given".
 	if cl := ctx.Request.Header.ContentLength(); string(method) == fasthttp.MethodGet && (cl > 0 || cl == -1 || len(ctx.Request.Body()) > 0) {
 		return errBody
-	}
-	if st.qs != nil {
-		if err := st.qs.Parse(st.rawQuery, &st.query); err != nil {
-			return err
-		}
-		if st.query.HasPageSize && (st.query.PageSize < 1 || st.query.PageSize > int64(p.opts.MaxPageSize)) {
-			return newError(400, "page_size", "page_size must be between 1 and %d (0 and -1 are refused: the upstream's maximum is not published)", p.opts.MaxPageSize)
-		}
 	}
 	scanHeaders(&ctx.Request.Header, &st.hdr, p.trusted(ctx))
 	if st.hdr.override {
@@ -210,109 +188,41 @@ func (p *Proxy) authFailed(ctx *fasthttp.RequestCtx, st *state) {
 	p.throttle.failed(p.clientAddr(ctx), st.start.UnixNano())
 }
 
-// authorize applies the operation's strategy (step 4).
+// authorize asks the policy what to do with the request (step 4) and
+// carries out every decision but Forward, which the next steps do.
 func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
-	r := st.rule
-	st.decision = r.Strategy.String()
-	switch r.Strategy {
-	case policy.Deny:
-		return newError(403, "denied", "%s: %s", st.ep.Template, r.Reason)
-	case policy.Global:
-		if p.opts.DenyReferenceData {
-			return newError(403, "denied", "%s: reference data is disabled on this gateway", st.ep.Template)
-		}
-		st.out = append(st.out, st.rawQuery...)
+	who := st.who
+	d := p.deps.Policy.Decide(st.ctx, policy.Caller{KeyID: who.ID, Generation: who.Generation, Entities: who.Entities},
+		&st.req, ctx.Method(), ctx.Request.Body(), st.out[:0])
+	st.decision = d.Name
+	switch d.Kind {
+	case policy.Forward:
+		st.out = d.Query
 		return nil
-	case policy.Gateway:
-		return p.notifications(ctx, st)
-	}
-	scope, err := p.deps.Resolver.Scope(st.ctx, st.who.Entities)
-	if err != nil {
-		p.opts.Logger.Warn("scope unresolved", "key_id", st.who.ID, "err", err)
-		return errScopeFailed
-	}
-	st.scope = scope
-	switch r.Strategy {
-	case policy.Inject:
-		return p.inject(ctx, st)
-	case policy.ScopedList:
-		return p.scopedList(ctx, st)
-	case policy.Path:
-		if !scope.Has(r.Set, st.params.Int(st.paramIdx)) {
-			return p.notFoundFor(st.ep)
+	case policy.Answer:
+		ctx.Response.SetStatusCode(d.Status)
+		if len(d.Body) > 0 {
+			ctx.Response.Header.SetContentType("application/json")
+			ctx.Response.SetBodyRaw(d.Body)
 		}
-	case policy.Owner:
-		if err := p.checkOwner(st.ctx, st); err != nil {
-			return err
-		}
+		st.answered = true
+		return nil
+	case policy.NotFound:
+		return p.notFoundFor(&st.req)
 	}
-	st.out = append(st.out, st.rawQuery...)
-	return nil
+	p.logRefusal(st, d.Err)
+	return d.Err
 }
 
-func (p *Proxy) checkOwner(ctx context.Context, st *state) error {
-	ow, err := p.deps.Owners.Lookup(ctx, st.rule.Owner, st.params.Int(st.paramIdx))
-	switch {
-	case errors.Is(err, policy.ErrObjectNotFound):
-		return p.notFoundFor(st.ep)
-	case err != nil:
-		p.opts.Logger.Warn("owner lookup failed", "route", st.ep.Template, "err", err)
-		var ue *policy.UpstreamError
-		if errors.As(err, &ue) {
-			return errUpstream
-		}
-		return err
+// logRefusal records why the policy refused a request it could not decide
+// (the refusals a partner causes, a denied operation or a scan limit, are
+// in the access log already).
+func (p *Proxy) logRefusal(st *state, err error) {
+	var denied *policy.DeniedError
+	if errors.As(err, &denied) || errors.Is(err, policy.ErrScanLimit) {
+		return
 	}
-	if !policy.TargetInScope(st.scope, ow.Kind, ow.ID, p.deps.Owners) {
-		return p.notFoundFor(st.ep)
-	}
-	return nil
-}
-
-// inject intersects the caller's scope filter with the scope, or injects
-// the scope when the caller gave none; an empty intersection is answered
-// here with an empty page.
-func (p *Proxy) inject(ctx *fasthttp.RequestCtx, st *state) error {
-	var empty bool
-	if st.out, empty = st.qs.Inject(st.out, &st.query, st.scope); empty {
-		return p.emptyPage(ctx, st)
-	}
-	return nil
-}
-
-// scopedList answers a list the gateway builds itself (DESIGN §4).
-func (p *Proxy) scopedList(ctx *fasthttp.RequestCtx, st *state) error {
-	var page, size int64
-	var empty bool
-	if st.out, page, size, empty = st.qs.ListFilters(st.out, &st.query, st.scope); empty {
-		return p.emptyPage(ctx, st)
-	}
-	body, err := p.deps.Lister.Page(st.ctx, policy.ListRequest{
-		Path: st.ep.Template, KeyID: st.who.ID, KeyGen: st.who.Generation,
-		Filters: st.out, Page: page, Size: size, Check: st.rule.Verify, Scope: st.scope,
-	})
-	if errors.Is(err, policy.ErrScanLimit) {
-		return newError(400, "scan_limit", "%v", err)
-	}
-	if err != nil {
-		p.opts.Logger.Warn("scoped list failed", "route", st.ep.Template, "err", err)
-		return errUpstream
-	}
-	ctx.Response.SetStatusCode(fasthttp.StatusOK)
-	ctx.Response.Header.SetContentType("application/json")
-	ctx.Response.SetBodyRaw(body)
-	st.answered = true
-	return nil
-}
-
-var emptyPageBody = []byte(`{"edges":[],"page_info":{"count":0,"has_next_page":false}}`)
-
-func (p *Proxy) emptyPage(ctx *fasthttp.RequestCtx, st *state) error {
-	ctx.Response.SetStatusCode(fasthttp.StatusOK)
-	ctx.Response.Header.SetContentType("application/json")
-	ctx.Response.SetBodyRaw(emptyPageBody)
-	st.answered, st.decision = true, "empty"
-	return nil
+	p.opts.Logger.Warn("request not decided", "route", st.req.Route(), "key_id", st.who.ID, "err", err)
 }
 
 // rewrite strips, then adds (step 5): every header the scan marked goes,
@@ -336,7 +246,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 	st.upStart = time.Since(t)
 	p.tel.observeUpstream(st.upStart)
 	if err != nil {
-		p.opts.Logger.Warn("upstream failed", "route", st.ep.Template, "err", err)
+		p.opts.Logger.Warn("upstream failed", "route", st.req.Route(), "err", err)
 		return err
 	}
 	scrubResponse(&ctx.Response.Header, &st.resp)
@@ -347,38 +257,31 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 	return nil
 }
 
-// verify withholds any body the scope does not cover (step 7).
+// verify withholds any body the scope does not cover (step 7), in the
+// step's context so that the checks' upstream reads are traced with it.
 func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
-	status := ctx.Response.StatusCode()
-	switch {
-	case status == fasthttp.StatusNotFound && (st.rule.Strategy == policy.Path || st.rule.Strategy == policy.Owner):
-		return p.notFoundFor(st.ep) // one body for missing and out of scope
-	case status > fasthttp.StatusOK && status < fasthttp.StatusBadRequest && st.scope != nil:
-		// The upstream answers data with 200 only: another success or a
-		// redirect would carry what no check has seen.
-		p.opts.Logger.Error("unverifiable upstream status withheld", "route", st.ep.Template, "key_id", st.who.ID, "status", status)
-		return errMalformed
-	case status != fasthttp.StatusOK || st.rule.Verify.Shape == policy.NoCheck || st.scope == nil:
-		return nil
-	}
-	if ce := ctx.Response.Header.ContentEncoding(); len(ce) > 0 && string(ce) != "identity" {
-		return errEncoding
-	}
-	var parent int64 // the id a Path or Owner rule checked: sub-resources belong to it
-	if st.paramIdx >= 0 {
-		parent = st.params.Int(st.paramIdx)
-	}
-	err := p.deps.Verifier.Verify(ctx, ctx.Response.Body(), st.rule.Verify, st.scope, parent)
+	resp := &ctx.Response
+	status := resp.StatusCode()
+	err := p.deps.Policy.Verify(st.ctx, &st.req, status, resp.Header.ContentEncoding(), resp.Body())
 	if err == nil {
 		return nil
 	}
+	route, keyID := st.req.Route(), st.who.ID
 	var v *policy.Violation
-	if errors.As(err, &v) {
-		p.opts.Logger.Error("scope violation withheld", "route", st.ep.Template, "key_id", st.who.ID,
+	switch {
+	case errors.Is(err, policy.ErrHidden):
+		return p.notFoundFor(&st.req) // one body for missing and out of scope
+	case errors.As(err, &v):
+		p.opts.Logger.Error("scope violation withheld", "route", route, "key_id", keyID,
 			"field", v.Field, "id", v.ID, "set", v.Set.String())
 		return errVerify
+	case errors.Is(err, policy.ErrUnverifiableStatus):
+		p.opts.Logger.Error("unverifiable upstream status withheld", "route", route, "key_id", keyID, "status", status)
+		return errMalformed
+	case errors.Is(err, policy.ErrEncodedBody):
+		return errEncoding
 	}
-	p.opts.Logger.Error("unverifiable upstream body withheld", "route", st.ep.Template, "key_id", st.who.ID, "err", err)
+	p.opts.Logger.Error("unverifiable upstream body withheld", "route", route, "key_id", keyID, "err", err)
 	return errMalformed
 }
 

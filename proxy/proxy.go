@@ -36,14 +36,6 @@ var _ Authenticator = (*keycache.KeyCache)(nil)
 type Options struct {
 	// Workspace partners must name in X-Ledger-Workspace. Required.
 	Workspace string
-	// MaxPageSize is the largest page_size accepted. Default 500.
-	MaxPageSize int
-	// DenyReferenceData refuses the global reference routes (currencies,
-	// tokens, certificate chain), which are allowed by default.
-	DenyReferenceData bool
-	// AllowLoopbackHTTPWebhooks lets partners register http:// webhooks on
-	// a loopback host (tests, the demo); otherwise only https is accepted.
-	AllowLoopbackHTTPWebhooks bool
 	// TrustedProxies may send Forwarded / X-Forwarded-*; others' are dropped.
 	TrustedProxies []netip.Prefix
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a partner connection.
@@ -91,16 +83,26 @@ type Forwarder interface {
 
 var _ Forwarder = (*upstream.Client)(nil)
 
+// Policy decides what happens to a request (policy.Engine implements
+// it): the proxy carries out its decisions and decides nothing about scope.
+type Policy interface {
+	// Endpoints lists the operations (one 404 body is rendered for each).
+	Endpoints() []*policy.Endpoint
+	// Match finds the operation and checks the path and query (step 1).
+	Match(method, path, rawQuery []byte, r *policy.Request) error
+	// Decide applies the operation's strategy for the caller (step 4).
+	Decide(ctx context.Context, c policy.Caller, r *policy.Request, method, body, buf []byte) policy.Decision
+	// Verify checks the upstream's answer against the scope (step 7).
+	Verify(ctx context.Context, r *policy.Request, status int, contentEncoding, body []byte) error
+}
+
+var _ Policy = (*policy.Engine)(nil)
+
 // Deps are the collaborators of a Proxy.
 type Deps struct {
 	Upstream Forwarder
 	Keys     Authenticator
-	Router   *policy.Router
-	Resolver *policy.Resolver
-	Owners   *policy.Owners
-	Verifier *policy.Verifier
-	Lister   *policy.Lister
-	Webhooks WebhookStore
+	Policy   Policy
 	// Limiter enforces per-key limits (step 3); nil admits everything.
 	Limiter RateLimiter
 }
@@ -133,7 +135,7 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 	if opts.Workspace == "" {
 		return nil, errors.New("proxy: Workspace is required")
 	}
-	if deps.Upstream == nil || deps.Keys == nil || deps.Router == nil || deps.Resolver == nil || deps.Owners == nil || deps.Verifier == nil || deps.Lister == nil || deps.Webhooks == nil {
+	if deps.Upstream == nil || deps.Keys == nil || deps.Policy == nil {
 		return nil, errors.New("proxy: every dependency is required")
 	}
 	setDefaults(&opts)
@@ -152,7 +154,7 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 	if err := p.tel.init(opts.Meter, opts.Tracer); err != nil {
 		return nil, err
 	}
-	for _, ep := range deps.Router.Endpoints() {
+	for _, ep := range deps.Policy.Endpoints() {
 		p.notFound[ep.Template] = notFound(ep.Template)
 	}
 	p.states.New = func() any { return new(state) }
@@ -185,9 +187,6 @@ func setDefaults(o *Options) {
 	def(&o.ReadTimeout, 10*time.Second)
 	def(&o.WriteTimeout, 30*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
-	if o.MaxPageSize <= 0 {
-		o.MaxPageSize = 500
-	}
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = 8 << 10
 	}

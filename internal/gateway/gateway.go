@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"reportgate/keycache"
+	"reportgate/notify"
 	"reportgate/ratelimit"
 	"reportgate/upstream"
 	"runtime"
@@ -22,7 +23,6 @@ import (
 
 	"reportgate/admin"
 	"reportgate/config"
-	"reportgate/internal/spec"
 	"reportgate/internal/telemetry"
 	"reportgate/policy"
 	"reportgate/proxy"
@@ -57,8 +57,7 @@ type Gateway struct {
 	keys     *keycache.KeyCache
 	limiter  *ratelimit.Limiter
 	up       *upstream.Client
-	resolver *policy.Resolver
-	owners   *policy.Owners
+	policy   *policy.Engine
 	notifier *admin.Notifier
 	proxy    *proxy.Proxy
 	admin    *http.Server
@@ -116,7 +115,7 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	nopts := opts.Notifier
 	nopts.Consumer, nopts.Now, nopts.Logger = cmp.Or(nopts.Consumer, consumerName()), g.now, g.log
 	nopts.AllowLoopback = cfg.AllowLoopbackHTTPWebhooks
-	g.notifier = admin.NewNotifier(g.reg, g.resolver, g.owners, nopts)
+	g.notifier = admin.NewNotifier(g.reg, g.policy.Resolver(), g.policy.Owners(), nopts)
 	mux := http.NewServeMux()
 	api := admin.NewAPI(g.reg, g.log)
 	if cfg.ApproverWebhookURL != "" {
@@ -135,15 +134,6 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 }
 
 func (g *Gateway) buildProxy() error {
-	d, err := spec.Load()
-	if err != nil {
-		return err
-	}
-	rules := policy.Table()
-	router, err := policy.NewRouter(rules, d.Routes)
-	if err != nil {
-		return err
-	}
 	up, err := upstream.New(upstream.Options{
 		URL: g.cfg.Upstream, APIUser: g.cfg.UpstreamAPIUser, APIKey: g.cfg.UpstreamAPIKey,
 		Timeout: g.cfg.UpstreamTimeout, MaxConns: g.cfg.UpstreamMaxConns, MaxResponseBytes: g.cfg.MaxResponseBytes,
@@ -152,35 +142,22 @@ func (g *Gateway) buildProxy() error {
 		return err
 	}
 	g.up = up
-	popts := proxy.Options{
-		Workspace: g.cfg.Workspace, MaxPageSize: g.cfg.MaxPageSize,
-		DenyReferenceData:         !g.cfg.ReferenceData,
-		AllowLoopbackHTTPWebhooks: g.cfg.AllowLoopbackHTTPWebhooks,
-		TrustedProxies:            g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
+	g.policy, err = policy.New(policy.Config{
+		Upstream: up, Snapshots: g.reg,
+		Local:       notify.NewConfigurations(g.reg, g.cfg.AllowLoopbackHTTPWebhooks, g.log),
+		MaxPageSize: g.cfg.MaxPageSize, DenyReferenceData: !g.cfg.ReferenceData,
+		ScopeMaxAge: g.cfg.ScopeMaxAge, MaxScan: g.cfg.MaxScan, Now: g.now, Logger: g.log,
+	})
+	if err != nil {
+		return err
+	}
+	g.proxy, err = proxy.New(proxy.Options{
+		Workspace: g.cfg.Workspace, TrustedProxies: g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
 		Meter: g.tel.Meter, Tracer: g.tel.Tracer,
 		ReadTimeout: g.cfg.ReadTimeout, WriteTimeout: g.cfg.WriteTimeout, IdleTimeout: g.cfg.IdleTimeout,
 		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
 		RateLimitStatus: g.cfg.RateLimitStatus, AuthFailures: g.cfg.FailedAuth,
-	}
-	owners, err := policy.NewOwners(up, 100_000)
-	if err != nil {
-		return err
-	}
-	g.owners = owners
-	g.resolver, err = policy.NewResolver(up, rules, policy.ResolverOptions{
-		MaxAge: g.cfg.ScopeMaxAge, Store: g.reg, Now: g.now, Logger: g.log,
-	})
-	if err != nil {
-		return err
-	}
-	lister, err := policy.NewLister(up, owners, policy.ListerOptions{MaxScan: g.cfg.MaxScan, Now: g.now})
-	if err != nil {
-		return err
-	}
-	g.proxy, err = proxy.New(popts, proxy.Deps{
-		Upstream: up, Keys: g.keys, Router: router, Resolver: g.resolver, Owners: owners,
-		Verifier: policy.NewVerifier(up, owners), Lister: lister, Webhooks: g.reg, Limiter: g.limiter,
-	})
+	}, proxy.Deps{Upstream: up, Keys: g.keys, Policy: g.policy, Limiter: g.limiter})
 	return err
 }
 
@@ -249,7 +226,7 @@ func (g *Gateway) flushLastUsed(ctx context.Context) {
 func (g *Gateway) Subscribed(live bool) {
 	g.keys.SetSubscribed(live)
 	if live {
-		g.resolver.InvalidateAll()
+		g.policy.Resolver().InvalidateAll()
 	}
 	g.ready.setSubscribed(live)
 }
@@ -263,10 +240,10 @@ func (g *Gateway) Event(e registry.Event) {
 		}
 	case registry.EventScope:
 		if e.All {
-			g.resolver.InvalidateAll()
+			g.policy.Resolver().InvalidateAll()
 		}
 		for _, id := range e.Entities {
-			g.resolver.InvalidateEntity(id)
+			g.policy.Resolver().InvalidateEntity(id)
 		}
 	}
 }
