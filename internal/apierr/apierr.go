@@ -34,7 +34,9 @@ func Name(status int) string {
 }
 
 // New is the Error object of status with msg.
-func New(status int, msg string) Body { return Body{Message: msg, Name: Name(status), StatusCode: status} }
+func New(status int, msg string) Body {
+	return Body{Message: msg, Name: Name(status), StatusCode: status}
+}
 
 // Render is New as JSON, without HTML escaping (messages quote headers and
 // placeholders such as "<admin token>"; this is not HTML).
