@@ -4,16 +4,13 @@ import (
 	"errors"
 	"net/http"
 
+	"reportgate/internal/apierr"
 	"reportgate/registry"
 )
 
 // ErrorBody is the one error shape of the admin API, the upstream's Error
 // object: {"message": "...", "name": "...", "status_code": N}.
-type ErrorBody struct {
-	Message    string `json:"message"`
-	Name       string `json:"name"`
-	StatusCode int    `json:"status_code"`
-}
+type ErrorBody = apierr.Body
 
 // apiError is an error decided by this package (authentication, body and
 // query parsing) rather than by the registry.
@@ -54,31 +51,7 @@ func statusFor(err error) (int, string) {
 	return http.StatusInternalServerError, statusName(http.StatusInternalServerError)
 }
 
-func statusName(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "BadRequest"
-	case http.StatusUnauthorized:
-		return "Unauthorized"
-	case http.StatusForbidden:
-		return "Forbidden"
-	case http.StatusNotFound:
-		return "NotFound"
-	case http.StatusMethodNotAllowed:
-		return "MethodNotAllowed"
-	case http.StatusConflict:
-		return "Conflict"
-	case http.StatusGone:
-		return "Gone"
-	case http.StatusRequestEntityTooLarge:
-		return "PayloadTooLarge"
-	case http.StatusUnprocessableEntity:
-		return "QuorumUnreachable"
-	case http.StatusServiceUnavailable:
-		return "ServiceUnavailable"
-	}
-	return "InternalServerError"
-}
+func statusName(status int) string { return apierr.Name(status) }
 
 // errorMessage is what the client reads. Outages and internal errors carry
 // no detail (Redis addresses, script errors): those go to the log.

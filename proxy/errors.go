@@ -1,10 +1,10 @@
 package proxy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"reportgate/internal/apierr"
 	"reportgate/keycache"
 	"reportgate/upstream"
 	"strings"
@@ -32,24 +32,12 @@ func (e *apiError) Error() string { return e.msg }
 // body renders the error once; the fixed errors below are shared, so their
 // answers allocate nothing after the first.
 func (e *apiError) body() []byte {
-	e.once.Do(func() {
-		e.rendered, _ = json.Marshal(struct {
-			Message    string `json:"message"`
-			Name       string `json:"name"`
-			StatusCode int    `json:"status_code"`
-		}{e.msg, e.name, e.status})
-	})
+	e.once.Do(func() { e.rendered = apierr.Render(e.status, e.msg) })
 	return e.rendered
 }
 
-var statusNames = map[int]string{
-	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-	405: "MethodNotAllowed", 408: "RequestTimeout", 413: "PayloadTooLarge", 420: "RateLimited", 429: "TooManyRequests", 431: "RequestHeaderFieldsTooLarge",
-	500: "InternalError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout",
-}
-
 func newError(status int, reason, format string, args ...any) *apiError {
-	return &apiError{status: status, name: statusNames[status], msg: fmt.Sprintf(format, args...), reason: reason}
+	return &apiError{status: status, name: apierr.Name(status), msg: fmt.Sprintf(format, args...), reason: reason}
 }
 
 // Fixed answers, rendered once at start-up (see renderedError).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"reportgate/internal/apierr"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -27,8 +28,8 @@ func TestParseErrorShape(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ae := parseError(tt.err)
-		if ae.status != tt.status || ae.name != statusNames[tt.status] || ae.msg == "" {
-			t.Errorf("%s: %d %q %q, want %d %q and a message", tt.name, ae.status, ae.name, ae.msg, tt.status, statusNames[tt.status])
+		if ae.status != tt.status || ae.name != apierr.Name(tt.status) || ae.msg == "" {
+			t.Errorf("%s: %d %q %q, want %d %q and a message", tt.name, ae.status, ae.name, ae.msg, tt.status, apierr.Name(tt.status))
 		}
 	}
 }

@@ -20,11 +20,11 @@ var names = map[int]string{
 	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
 	405: "MethodNotAllowed", 408: "RequestTimeout", 409: "Conflict", 410: "Gone",
 	413: "PayloadTooLarge", 420: "RateLimited", 422: "QuorumUnreachable", 429: "TooManyRequests",
-	431: "RequestHeaderFieldsTooLarge", 500: "InternalError", 502: "BadGateway",
+	431: "RequestHeaderFieldsTooLarge", 500: "InternalServerError", 502: "BadGateway",
 	503: "ServiceUnavailable", 504: "GatewayTimeout",
 }
 
-// Name is the Error name of status ("InternalError" for one the gateway
+// Name is the Error name of status ("InternalServerError" for one the gateway
 // never answers).
 func Name(status int) string {
 	if n, ok := names[status]; ok {

@@ -3,6 +3,7 @@ package testkit
 import (
 	"bytes"
 	"encoding/json"
+	"reportgate/internal/apierr"
 	"strings"
 	"sync"
 	"testing"
@@ -73,11 +74,7 @@ func (l *LogBuffer) Lines() []string {
 
 // ErrorBody is the upstream's Error object, which the gateway and its admin
 // API answer too: {"message", "name", "status_code"}.
-type ErrorBody struct {
-	Message    string `json:"message"`
-	Name       string `json:"name"`
-	StatusCode int    `json:"status_code"`
-}
+type ErrorBody = apierr.Body
 
 // DecodeError reads body as an ErrorBody, failing t when it is not one
 // (unknown fields included) or when its status_code is not status.
