@@ -97,10 +97,24 @@ func DecodeError(t testing.TB, body []byte, status int) ErrorBody {
 func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for wait := time.Millisecond; !cond(); wait = min(wait*2, 50*time.Millisecond) {
+	for wait := time.Millisecond; !cond(); wait = min(wait*2, 20*time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after %v: %s", timeout, what)
 		}
 		time.Sleep(wait)
 	}
+}
+
+// Measure is WaitFor polling every millisecond, for tests that measure how
+// long something takes to happen: it returns the time cond took to hold.
+func Measure(t testing.TB, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("after %v: %s", timeout, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return time.Since(start)
 }

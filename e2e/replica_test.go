@@ -1,8 +1,9 @@
-package gateway_test
+package e2e_test
 
 import (
 	"context"
 	"net/http"
+	"reportgate/internal/testkit"
 	"sort"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func waitStatus(t *testing.T, probe func(*testing.T) int, want int) {
 // and the gateway recovers when Redis returns.
 func TestRedisOutage(t *testing.T) {
 	w := newWorld(t, ledgersim.DefaultConfig())
-	clk := &clock{}
+	clk := testkit.NewRealClock()
 	g := w.gateway(func(c *config.Config) { c.OutageGrace = time.Minute }, clk)
 	_, secret := w.key(1)
 	if a := get(t, g, secret, "/entities"); a.status != http.StatusOK {

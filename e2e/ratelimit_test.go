@@ -1,4 +1,4 @@
-package gateway_test
+package e2e_test
 
 import (
 	"context"
@@ -76,9 +76,12 @@ func paced(t *testing.T, c *http.Client, replicas []*gateway.Gateway, secret str
 			}
 		})
 	}
+	// Request i leaves at start + i/rate: a schedule that catches up when
+	// the sender falls behind, so the load keeps its rate. (This sleep paces
+	// a load generator; it waits for no event.)
 	start := time.Now()
 	for i := range n {
-		time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second))))) // pacing the load
+		time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
 		jobs <- i
 	}
 	close(jobs)

@@ -1,4 +1,4 @@
-package gateway_test
+package e2e_test
 
 import (
 	"bufio"
@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reportgate/internal/testkit"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,25 +23,6 @@ import (
 	"reportgate/registry"
 )
 
-// clock is an injectable clock for the gateway (time only moves when a test
-// says so, on top of the real clock).
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
 // world is a simulator, a real redis-server and the admins of a workspace.
 type world struct {
 	t      *testing.T
@@ -49,29 +30,12 @@ type world struct {
 	redis  *redistest.Server
 	reg    *registry.Registry
 	admins []registry.Admin
-	logs   *logBuffer
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.sb.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.sb.String()
+	logs   *testkit.LogBuffer
 }
 
 func newWorld(t *testing.T, simCfg ledgersim.Config) *world {
 	t.Helper()
-	w := &world{t: t, sim: simtest.Start(t, simCfg), redis: redistest.Start(t), logs: &logBuffer{}}
+	w := &world{t: t, sim: simtest.Start(t, simCfg), redis: redistest.Start(t), logs: &testkit.LogBuffer{}}
 	cfg := w.config()
 	client := cfg.Redis.NewClient()
 	t.Cleanup(func() { client.Close() })
@@ -108,13 +72,13 @@ func (w *world) config() config.Config {
 }
 
 // gateway starts one replica with cfg edited by edit, and a clock.
-func (w *world) gateway(edit func(*config.Config), clk *clock) *gateway.Gateway {
+func (w *world) gateway(edit func(*config.Config), clk *testkit.Clock) *gateway.Gateway {
 	w.t.Helper()
 	return w.gatewayWith(edit, clk, admin.NotifierOptions{})
 }
 
 // gatewayWith is gateway with notifier timings.
-func (w *world) gatewayWith(edit func(*config.Config), clk *clock, n admin.NotifierOptions) *gateway.Gateway {
+func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n admin.NotifierOptions) *gateway.Gateway {
 	w.t.Helper()
 	cfg := w.config()
 	if edit != nil {
@@ -146,18 +110,14 @@ func (w *world) gatewayWith(edit func(*config.Config), clk *clock, n admin.Notif
 // waitReady polls /readyz until the replica is subscribed and ready.
 func waitReady(t *testing.T, g *gateway.Gateway) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.WaitFor(t, 10*time.Second, "the gateway is not ready", func() bool {
 		resp, err := http.Get("http://" + g.AdminAddr() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("gateway not ready within 10s")
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // key creates, approves and reveals a key bound to entities.

@@ -1,4 +1,4 @@
-package gateway_test
+package e2e_test
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 
 	"reportgate/config"
 	"reportgate/internal/ledgersim"
+	"reportgate/internal/testkit"
 	"reportgate/registry"
 )
 
@@ -70,7 +71,7 @@ func TestFloodOfRandomKeys(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // let the flood reach its pace
+	testkit.WaitFor(t, 10*time.Second, "the flood is not throttled yet", func() bool { return throttled.Load() > 0 })
 	flooded := latencies(2 * time.Second)
 	// A key the replica has not seen yet waits for the budget from the
 	// flooding address, is looked up from another address, and is then

@@ -1,4 +1,4 @@
-package gateway_test
+package e2e_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reportgate/internal/testkit"
 	"sort"
 	"strings"
 	"sync"
@@ -103,15 +104,9 @@ func TestScopeFollowsEntityEdits(t *testing.T) {
 // waitFor polls target until it answers want, and returns the delay.
 func waitFor(t *testing.T, g *gateway.Gateway, secret, target string, want int, start time.Time) time.Duration {
 	t.Helper()
-	for {
-		if a := get(t, g, secret, target); a.status == want {
-			return time.Since(start)
-		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("%s did not answer %d within 10s", target, want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Measure(t, 10*time.Second, sprintf("%s does not answer %d", target, want),
+		func() bool { return get(t, g, secret, target).status == want })
+	return time.Since(start)
 }
 
 func percentiles(ds []time.Duration) string {
@@ -122,7 +117,7 @@ func percentiles(ds []time.Duration) string {
 // Without notifications the scope still follows, within --scope-max-age.
 func TestScopeFollowsWithinMaxAgeWithoutWebhooks(t *testing.T) {
 	w := newWorld(t, ledgersim.DefaultConfig())
-	clk := &clock{}
+	clk := testkit.NewRealClock()
 	g := w.gateway(func(c *config.Config) { c.ScopeMaxAge = time.Minute }, clk)
 	_, secret := w.key(1)
 	acct := entityAccount(t, w.sim.Dataset(), 1)
@@ -252,14 +247,20 @@ func (r *receiver) events() []map[string]any {
 
 func (r *receiver) waitCount(n int) []map[string]any {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(r.events()) < n {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("receiver got %d events, want %d", len(r.events()), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.WaitFor(r.t, 10*time.Second, sprintf("the receiver did not get %d events", n),
+		func() bool { return len(r.events()) >= n })
 	return r.events()
+}
+
+// waitQueueDrained waits until every upstream event is fanned out and every
+// delivery job is done (delivered or dead-lettered): after it, no delivery
+// is still to come.
+func (w *world) waitQueueDrained() {
+	w.t.Helper()
+	testkit.WaitFor(w.t, 10*time.Second, "the notification queue is not drained", func() bool {
+		jobs, events, err := w.reg.QueueDepth(context.Background())
+		return err == nil && jobs == 0 && events == 0
+	})
 }
 
 func setWebhook(t *testing.T, g *gateway.Gateway, secret, url, hookSecret string) answer {
@@ -293,8 +294,8 @@ func TestPartnersReceiveExactlyTheirEvents(t *testing.T) {
 	must(t, err)
 	r1.waitCount(1)
 	r3.waitCount(1)
-	// Leave time for a wrong delivery to show up before asserting exactly one.
-	time.Sleep(200 * time.Millisecond)
+	// Every event fanned out and every job done: no other delivery can come.
+	w.waitQueueDrained()
 	if got1 := r1.events(); len(got1) != 1 || got1[0]["id"] != float64(tx1.ID) || got1[0]["event_type"] != "NEW_TRANSACTION_HAS_BEEN_RECEIVED" {
 		t.Errorf("partner 1 got %v, want only transaction %d", got1, tx1.ID)
 	}

@@ -1,6 +1,6 @@
 //go:build race
 
-package gateway_test
+package e2e_test
 
 // slowdown scales latency bounds: the race detector makes the gateway and
 // the test's own clients several times slower, so a bound measured without

@@ -1,6 +1,6 @@
 //go:build !race
 
-package gateway_test
+package e2e_test
 
 // slowdown scales latency bounds (see race_on_test.go).
 const slowdown = 1
