@@ -10,32 +10,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"reportgate/internal/redistest"
+	"reportgate/internal/testkit"
 	"reportgate/registry"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fixture is the admin API on a real registry, behind an httptest server.
 type fixture struct {
@@ -43,7 +26,7 @@ type fixture struct {
 	redis   *redistest.Server
 	reg     *registry.Registry
 	srv     *httptest.Server
-	logs    *syncBuffer
+	logs    *testkit.LogBuffer
 	admins  []registry.Admin
 	tokens  []string
 	clients []*Client
@@ -55,7 +38,7 @@ func newFixture(t *testing.T, quorum, nAdmins int) *fixture {
 	rc := redis.NewClient(&redis.Options{Addr: rs.Addr(), MaxRetries: 1, DialerRetries: 1,
 		DialerRetryTimeout: time.Millisecond, MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 5 * time.Millisecond})
 	t.Cleanup(func() { rc.Close() })
-	f := &fixture{t: t, redis: rs, logs: &syncBuffer{}}
+	f := &fixture{t: t, redis: rs, logs: &testkit.LogBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
 	if f.reg, err = registry.New(rc, "acme", registry.Options{Quorum: quorum, Logger: logger}); err != nil {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"math"
-	"reportgate/keycache"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"reportgate/internal/redistest"
+	"reportgate/keycache"
 	"reportgate/registry"
 )
 

@@ -6,13 +6,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"reportgate/keycache"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
 
+	"reportgate/keycache"
 	"reportgate/registry"
 )
 

@@ -2,11 +2,11 @@ package benchmarks
 
 import (
 	"context"
-	"reportgate/keycache"
-	"reportgate/ratelimit"
 	"testing"
 	"time"
 
+	"reportgate/keycache"
+	"reportgate/ratelimit"
 	"reportgate/registry"
 )
 

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"reportgate/internal/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
 	"reportgate/internal/redistest"
+	"reportgate/internal/testkit"
 	"reportgate/registry"
 )
 

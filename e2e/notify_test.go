@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"reportgate/internal/testkit"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"reportgate/internal/gateway"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/signature"
+	"reportgate/internal/testkit"
 )
 
 const upstreamSecret = "upstream-webhook-secret"

@@ -3,13 +3,13 @@ package e2e_test
 import (
 	"context"
 	"net/http"
-	"reportgate/internal/testkit"
 	"sort"
 	"testing"
 	"time"
 
 	"reportgate/config"
 	"reportgate/internal/ledgersim"
+	"reportgate/internal/testkit"
 	"reportgate/registry"
 )
 

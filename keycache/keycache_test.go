@@ -6,11 +6,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"reportgate/internal/testkit"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"reportgate/internal/testkit"
 )
 
 // table is an in-memory stand-in for the registry's hash index, with a

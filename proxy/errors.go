@@ -4,15 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"reportgate/internal/apierr"
-	"reportgate/keycache"
-	"reportgate/upstream"
 	"strings"
 	"sync"
 
 	"github.com/valyala/fasthttp"
 
+	"reportgate/internal/apierr"
+	"reportgate/keycache"
 	"reportgate/policy"
+	"reportgate/upstream"
 )
 
 // apiError is an answer of the gateway's own, in the upstream's Error shape

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"net"
 	"os"
-	"reportgate/internal/apierr"
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"reportgate/internal/apierr"
 )
 
 // Regression: requests fasthttp could not read (a second Host, a bad

@@ -6,9 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"reportgate/keycache"
-	"reportgate/ratelimit"
-	"reportgate/upstream"
 	"testing"
 	"time"
 
@@ -19,8 +16,11 @@ import (
 	"reportgate/benchmarks/origin"
 	"reportgate/internal/gcra"
 	"reportgate/internal/redistest"
+	"reportgate/keycache"
 	"reportgate/policy"
+	"reportgate/ratelimit"
 	"reportgate/registry"
+	"reportgate/upstream"
 )
 
 // fixture is a whole proxy in memory, for the benchmarks and allocation

@@ -3,11 +3,12 @@ package proxy
 import (
 	"bufio"
 	"net/url"
-	"reportgate/upstream"
 	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"reportgate/upstream"
 )
 
 // FuzzScanHeaders reads a request with arbitrary header lines and checks

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
-	"reportgate/ratelimit"
 	"strconv"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"reportgate/internal/gcra"
+	"reportgate/ratelimit"
 )
 
 // RateLimiter decides whether an authenticated key may go on

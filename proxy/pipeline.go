@@ -6,13 +6,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"reportgate/keycache"
-	"reportgate/ratelimit"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"reportgate/keycache"
 	"reportgate/policy"
+	"reportgate/ratelimit"
 	"reportgate/registry"
 )
 

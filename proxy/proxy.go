@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"reportgate/keycache"
-	"reportgate/upstream"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +16,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"reportgate/internal/gcra"
+	"reportgate/keycache"
 	"reportgate/policy"
+	"reportgate/upstream"
 )
 
 // Authenticator checks a well-formed reporting key (keycache.KeyCache

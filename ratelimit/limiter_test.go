@@ -2,9 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"reportgate/internal/redistest"
-	"reportgate/internal/testkit"
-
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -12,6 +9,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"reportgate/internal/redistest"
+	"reportgate/internal/testkit"
 )
 
 // fakeSource is a Source with a fixed budget (or none), counting calls.

@@ -1,55 +1,17 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"reportgate/internal/redistest"
+	"reportgate/internal/testkit"
 )
-
-// fakeClock is the registry's injected clock: tests move time instead of
-// sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects log output from concurrent goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // env is one test's registry on its own redis-server.
 type env struct {
@@ -57,8 +19,8 @@ type env struct {
 	srv    *redistest.Server
 	client *redis.Client
 	reg    *Registry
-	clock  *fakeClock
-	logs   *syncBuffer
+	clock  *testkit.Clock
+	logs   *testkit.LogBuffer
 	admins []Admin
 	tokens []string
 }
@@ -73,8 +35,8 @@ func newEnv(t *testing.T, quorum, nAdmins int) *env {
 		MaxRetries: 1, MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 5 * time.Millisecond,
 		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 	t.Cleanup(func() { client.Close() })
-	e := &env{t: t, srv: srv, client: client, logs: &syncBuffer{},
-		clock: &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, srv: srv, client: client, logs: &testkit.LogBuffer{},
+		clock: testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg, err := New(client, "acme", Options{Quorum: quorum, RequestTTL: 24 * time.Hour, Now: e.clock.Now, Logger: logger})
 	if err != nil {

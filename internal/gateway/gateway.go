@@ -10,10 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"reportgate/keycache"
-	"reportgate/notify"
-	"reportgate/ratelimit"
-	"reportgate/upstream"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -24,9 +20,13 @@ import (
 	"reportgate/admin"
 	"reportgate/config"
 	"reportgate/internal/telemetry"
+	"reportgate/keycache"
+	"reportgate/notify"
 	"reportgate/policy"
 	"reportgate/proxy"
+	"reportgate/ratelimit"
 	"reportgate/registry"
+	"reportgate/upstream"
 )
 
 // Options are what a Gateway takes besides its Config.

@@ -3,11 +3,12 @@ package testkit
 import (
 	"bytes"
 	"encoding/json"
-	"reportgate/internal/apierr"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"reportgate/internal/apierr"
 )
 
 // Clock is an injectable clock: time moves only when a test says so
