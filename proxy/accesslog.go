@@ -13,7 +13,7 @@ import (
 func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
 	route := p.route(st)
 	status := ctx.Response.StatusCode()
-	p.stats.inc(StatKey{Route: route, Method: p.method(ctx), Decision: st.decision, Status: status})
+	p.stats.inc(StatKey{Route: route, Method: p.method(ctx), Decision: st.decision, Status: status, class: st.class})
 	if p.opts.DisableAccessLog {
 		return
 	}

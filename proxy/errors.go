@@ -22,6 +22,7 @@ type apiError struct {
 	name   string
 	msg    string
 	reason string // for metrics and the access log: a short, fixed token
+	class  class  // the metric family the refusal also counts in
 
 	once     sync.Once
 	rendered []byte
@@ -40,16 +41,34 @@ func newError(status int, reason, format string, args ...any) *apiError {
 	return &apiError{status: status, name: apierr.Name(status), msg: fmt.Sprintf(format, args...), reason: reason}
 }
 
+// class is the metric family a refusal counts in besides the requests:
+// failed authentications, withheld upstream answers (scope incidents),
+// limit refusals.
+type class uint8
+
+const (
+	noClass class = iota
+	authClass
+	scopeClass
+	limitClass
+)
+
+// in sets e's class; for the fixed errors below.
+func (e *apiError) in(c class) *apiError {
+	e.class = c
+	return e
+}
+
 // Fixed answers, rendered once at start-up (see renderedError).
 var (
-	errNoKey        = newError(401, "no_key", "X-Ledger-Reporting-API-Key is required")
-	errBadKey       = newError(401, "invalid_key", "invalid reporting API key")
-	errTwoKeys      = newError(400, "ambiguous_key", "X-Ledger-Reporting-API-Key must be sent exactly once")
-	errNoWorkspace  = newError(401, "no_workspace", "X-Ledger-Workspace is required")
-	errTwoWorkspace = newError(400, "ambiguous_workspace", "X-Ledger-Workspace must be sent exactly once")
-	errWorkspace    = newError(401, "invalid_key", "invalid reporting API key")
-	errInactive     = newError(403, "key_inactive", "this reporting API key is suspended or revoked")
-	errRegistryDown = newError(503, "registry_down", "the key registry is unreachable; retry later")
+	errNoKey        = newError(401, "no_key", "X-Ledger-Reporting-API-Key is required").in(authClass)
+	errBadKey       = newError(401, "invalid_key", "invalid reporting API key").in(authClass)
+	errTwoKeys      = newError(400, "ambiguous_key", "X-Ledger-Reporting-API-Key must be sent exactly once").in(authClass)
+	errNoWorkspace  = newError(401, "no_workspace", "X-Ledger-Workspace is required").in(authClass)
+	errTwoWorkspace = newError(400, "ambiguous_workspace", "X-Ledger-Workspace must be sent exactly once").in(authClass)
+	errWorkspace    = newError(401, "invalid_key", "invalid reporting API key").in(authClass)
+	errInactive     = newError(403, "key_inactive", "this reporting API key is suspended or revoked").in(authClass)
+	errRegistryDown = newError(503, "registry_down", "the key registry is unreachable; retry later").in(authClass)
 	errUnknownPath  = newError(404, "unknown_path", "no such operation")
 	errAmbiguous    = newError(400, "ambiguous_path", "the path has a segment or byte the gateway refuses: dot segments, empty segments, a trailing slash, percent-encoding, ';', '\\' or non-ASCII")
 	errBadID        = newError(400, "bad_path_param", "a path id must be a decimal integer without sign or leading zero")
@@ -57,14 +76,14 @@ var (
 	errBody         = newError(400, "body_on_read", "a GET request must not carry a body")
 	errOverride     = newError(400, "method_override", "method-override headers are refused")
 	errReadOnly     = newError(403, "read_only", "reporting keys are read-only")
-	errVerify       = newError(502, "scope_violation", "the upstream response failed scope verification and was withheld")
-	errMalformed    = newError(502, "malformed_upstream", "the upstream response could not be verified and was withheld")
-	errEncoding     = newError(502, "encoded_upstream", "the upstream response is content-encoded and cannot be verified")
+	errVerify       = newError(502, "scope_violation", "the upstream response failed scope verification and was withheld").in(scopeClass)
+	errMalformed    = newError(502, "malformed_upstream", "the upstream response could not be verified and was withheld").in(scopeClass)
+	errEncoding     = newError(502, "encoded_upstream", "the upstream response is content-encoded and cannot be verified").in(scopeClass)
 	errUpstream     = newError(502, "upstream_error", "the upstream could not be reached")
 	errTimeout      = newError(504, "upstream_timeout", "the upstream did not answer in time")
 	errTooLarge     = newError(502, "upstream_too_large", "the upstream response exceeds the gateway's size limit")
 	errScopeFailed  = newError(502, "scope_unresolved", "the key's scope could not be resolved from the upstream")
-	errLimiterDown  = newError(503, "rate_limiter_down", "the rate limiter is unreachable; retry later")
+	errLimiterDown  = newError(503, "rate_limiter_down", "the rate limiter is unreachable; retry later").in(limitClass)
 
 	// Requests the HTTP server could not read (see parseError).
 	errUnparsable     = newError(400, "unparsable", "the request could not be read: malformed request line, header or framing (one Host, valid header names and values, a supported Transfer-Encoding)")
@@ -104,11 +123,11 @@ type limitAnswers struct {
 func newLimitAnswers(status int) limitAnswers {
 	return limitAnswers{
 		rate: newError(status, "rate_limited",
-			"rate limit exceeded for this reporting API key; retry after the delay in Retry-After"),
+			"rate limit exceeded for this reporting API key; retry after the delay in Retry-After").in(limitClass),
 		concurrency: newError(status, "concurrency_limited",
-			"too many concurrent requests for this reporting API key; retry after the delay in Retry-After"),
+			"too many concurrent requests for this reporting API key; retry after the delay in Retry-After").in(limitClass),
 		auth: newError(status, "auth_throttled",
-			"too many failed authentications from this address; retry after the delay in Retry-After"),
+			"too many failed authentications from this address; retry after the delay in Retry-After").in(limitClass),
 	}
 }
 

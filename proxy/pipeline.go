@@ -39,6 +39,7 @@ type state struct {
 	// answered is set when the gateway answered without the upstream.
 	answered bool
 	decision string
+	class    class // of a refusal: its metric family
 }
 
 func (s *state) reset(now time.Time) {
@@ -47,7 +48,7 @@ func (s *state) reset(now time.Time) {
 	s.rawPath, s.rawQuery, s.who = nil, nil, nil
 	s.adm, s.retry, s.limited = ratelimit.Admission{}, 0, false
 	s.out, s.uri = s.out[:0], s.uri[:0]
-	s.answered, s.decision = false, ""
+	s.answered, s.decision, s.class = false, "", noClass
 }
 
 // serve is the fasthttp handler: the pipeline of DESIGN §3, in order.
@@ -288,7 +289,7 @@ func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
 // fail answers err in the upstream's Error shape.
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
 	ae := classify(err)
-	st.decision = ae.reason
+	st.decision, st.class = ae.reason, ae.class
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(ae.status)
 	if ae.status == statusRateLimited {

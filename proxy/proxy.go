@@ -64,7 +64,8 @@ type Options struct {
 	DisableAccessLog bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Meter records the upstream latency histogram; nil records nothing.
+	// Meter receives the proxy's metrics (requests, refusals by family,
+	// upstream latency); nil records nothing.
 	Meter metric.Meter
 	// Tracer, when set, traces every request with a span per pipeline step
 	// and per upstream call. Nil traces nothing and costs nothing.
@@ -154,6 +155,11 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 	if err := p.tel.init(opts.Meter, opts.Tracer); err != nil {
 		return nil, err
 	}
+	if opts.Meter != nil {
+		if err := p.registerMetrics(opts.Meter); err != nil {
+			return nil, fmt.Errorf("proxy: metrics: %w", err)
+		}
+	}
 	for _, ep := range deps.Policy.Endpoints() {
 		p.notFound[ep.Template] = notFound(ep.Template)
 	}
@@ -218,9 +224,6 @@ func (p *Proxy) Serve(ln net.Listener) error {
 	return p.server.Serve(ln)
 }
 
-// Stats returns the request counters (for metrics export).
-func (p *Proxy) Stats() *Stats { return p.stats }
-
 // Shutdown stops accepting, waits for in-flight requests until ctx ends,
 // then closes every connection.
 func (p *Proxy) Shutdown(ctx context.Context) error {
@@ -246,12 +249,6 @@ func (p *Proxy) unreadable(ctx *fasthttp.RequestCtx, err error) {
 	ctx.Response.SetStatusCode(ae.status)
 	ctx.Response.Header.SetContentType("application/json")
 	ctx.Response.SetBodyRaw(ae.body())
-}
-
-// Unreadable counts the requests the server could not read (unreadable)
-// and the connection errors fasthttp reported (serverLogger).
-func (p *Proxy) Unreadable() (requests, connErrors uint64) {
-	return p.unparsed.Load(), p.connErrors.Load()
 }
 
 // serverLogger is fasthttp's logger. fasthttp formats the raw request

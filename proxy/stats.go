@@ -11,6 +11,7 @@ import (
 type StatKey struct {
 	Route, Method, Decision string
 	Status                  int
+	class                   class
 }
 
 // Stats counts requests by StatKey. Counting an existing series allocates
