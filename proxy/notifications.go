@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"reportgate/internal/egress"
+	"reportgate/internal/strictjson"
 	"reportgate/registry"
 )
 
@@ -115,6 +116,11 @@ func (p *Proxy) parseConfiguration(body []byte) (*registry.Webhook, error) {
 	}
 	if dec.More() {
 		return bad("unexpected data after the JSON body")
+	}
+	// encoding/json folds case and keeps the last of duplicates: refuse both.
+	var names *strictjson.NameError
+	if errors.As(strictjson.CheckNames(body, &c), &names) {
+		return bad("%s", names.Reason())
 	}
 	if c.All == nil {
 		return bad("\"all\" is required")
