@@ -24,7 +24,7 @@ import (
 //	P notify:jobs       zset   job id → next attempt (unix ms)
 //	P notify:job:<id>   string the job's JSON
 //	P notify:dead       stream jobs given up after the last attempt
-//	P notify:seen:<sig> string a verified upstream signature (replay guard)
+//	P notify:seen:<id>  string a verified upstream notification (replay guard)
 
 // Webhook is a partner's delivery configuration, set with its reporting key
 // at PUT /notifications/configuration. The secret signs deliveries: it has
@@ -119,10 +119,12 @@ func (r *Registry) Webhooks(ctx context.Context) (map[string]Webhook, error) {
 	return out, nil
 }
 
-// SeenSignature records a verified upstream signature for ttl and reports
-// whether it had been seen already (a replay), across replicas.
-func (r *Registry) SeenSignature(ctx context.Context, sig string, ttl time.Duration) (bool, error) {
-	ok, err := r.client.SetNX(ctx, r.key("notify:seen:"+sig), 1, ttl).Result()
+// SeenSignature records a verified upstream notification for ttl and
+// reports whether it had been seen already (a replay), across replicas. id
+// identifies what was signed (signature.ReplayKey), never the header's text,
+// which has many spellings.
+func (r *Registry) SeenSignature(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	ok, err := r.client.SetNX(ctx, r.key("notify:seen:"+id), 1, ttl).Result()
 	if err != nil {
 		return false, classify(err, "replay guard")
 	}
