@@ -211,6 +211,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		g.proxyLn.Close()
 		return fmt.Errorf("gateway: admin listen %s: %w", g.cfg.AdminListen, err)
 	}
+	g.warnIfAdminExposed(g.adminLn)
 	bg, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.limiter.Start()
