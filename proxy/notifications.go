@@ -42,7 +42,12 @@ type webhookBody struct {
 	Secret *string `json:"secret,omitempty"`
 }
 
-var errNoConfiguration = newError(404, "not_found", "Current user doesn't have any configuration")
+var (
+	errNoConfiguration = newError(404, "not_found", "Current user doesn't have any configuration")
+	// errWebhooksOff: the gateway has no seal key, so it cannot keep a
+	// webhook secret (registry.ErrNoSealKey).
+	errWebhooksOff = newError(503, "webhooks_disabled", "partner notifications are not enabled on this gateway: its operator has not configured a webhook seal key")
+)
 
 // notifications serves GET, PUT and DELETE /notifications/configuration
 // for the calling key, never forwarding them: upstream, the configuration
@@ -84,6 +89,9 @@ func (p *Proxy) notifications(ctx *fasthttp.RequestCtx, st *state) error {
 func webhookStoreError(err error) error {
 	if errors.Is(err, registry.ErrNotFound) {
 		return errNoConfiguration
+	}
+	if errors.Is(err, registry.ErrNoSealKey) {
+		return errWebhooksOff
 	}
 	return errRegistryDown
 }

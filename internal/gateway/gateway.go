@@ -88,7 +88,7 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.reg, err = registry.New(g.rdb, cfg.Workspace, registry.Options{
-		Quorum: cfg.Quorum, RequestTTL: cfg.RequestTTL, Now: g.now, Logger: g.log,
+		Quorum: cfg.Quorum, RequestTTL: cfg.RequestTTL, Now: g.now, Logger: g.log, Seal: cfg.Seal,
 	})
 	if err != nil {
 		return nil, err
@@ -219,6 +219,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.spawn(func() { g.reg.RunExpirer(bg, time.Minute) })
 	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
 	g.spawn(func() { g.notifier.Run(bg) })
+	g.spawn(func() { g.resealWebhooks(bg) })
 	g.spawn(func() {
 		if err := g.proxy.Serve(g.proxyLn); err != nil {
 			g.log.Error("proxy listener stopped", "err", err)
