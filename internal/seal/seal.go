@@ -151,9 +151,6 @@ func KeyID(sealed string) (string, error) {
 	return id, err
 }
 
-// IsSealed reports whether v has the form of a sealed value.
-func IsSealed(v string) bool { return strings.HasPrefix(v, prefix) }
-
 func split(sealed string) (string, []byte, error) {
 	rest, ok := strings.CutPrefix(sealed, prefix)
 	if !ok {
