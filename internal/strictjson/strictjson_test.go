@@ -23,7 +23,7 @@ type body struct {
 	Extra   any               `json:"extra"`
 	Plain   int
 	Skipped int `json:"-"`
-	hidden  int
+	hidden  int //lint:ignore U1000 an unexported field is no JSON name: the test sends it
 }
 
 func TestCheckNames(t *testing.T) {
