@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -85,7 +86,7 @@ func (a *API) Register(mux *http.ServeMux) {
 
 func (a *API) serve(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, err := a.authenticate(r.Context(), r.Header.Get("Authorization"))
+		who, err := a.authenticate(r.Context(), r.Header.Values("Authorization"))
 		status, body := 0, any(nil)
 		if err == nil {
 			status, body, err = h(w, r, who)
@@ -100,8 +101,17 @@ func (a *API) serve(h handler) http.Handler {
 }
 
 // authenticate resolves the bearer token. An unknown, malformed or disabled
-// admin's token is 401; a registry outage stays 503, never 401.
-func (a *API) authenticate(ctx context.Context, header string) (registry.Admin, error) {
+// admin's token is 401; a registry outage stays 503, never 401. A repeated
+// Authorization header is 400, as on the partner listener: which copy a
+// front proxy or a library reads first is not for us to guess.
+func (a *API) authenticate(ctx context.Context, headers []string) (registry.Admin, error) {
+	if len(headers) > 1 {
+		return registry.Admin{}, badRequest(fmt.Sprintf("Authorization must be sent exactly once, got %d headers", len(headers)))
+	}
+	header := ""
+	if len(headers) == 1 {
+		header = headers[0]
+	}
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return registry.Admin{}, unauthorized("missing bearer token: send Authorization: Bearer <admin token>")

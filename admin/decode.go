@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"reportgate/internal/strictjson"
 )
 
 // MaxBodyBytes bounds a request body; the largest legitimate body, a key
@@ -18,10 +21,15 @@ const MaxBodyBytes = 32 << 10
 
 // decodeBody reads exactly one JSON object into dst, refusing unknown
 // fields, trailing data and bodies over MaxBodyBytes. With optional, an empty
-// body is accepted (the action routes take none).
+// body is accepted (the action routes take none). Member names must be
+// spelled exactly as documented and given once (strictjson): encoding/json
+// alone would match "ENTITIES" to entities and keep the last of two.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return bodyError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		if errors.Is(err, io.EOF) && optional {
@@ -34,6 +42,12 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) 
 			return badRequest("request body: unexpected data after the JSON object")
 		}
 		return bodyError(err)
+	}
+	var names *strictjson.NameError
+	if err := strictjson.CheckNames(body, dst); errors.As(err, &names) {
+		return badRequest("request body: " + names.Reason())
+	} else if err != nil {
+		return badRequest("request body: malformed JSON") // decoded above: cannot happen
 	}
 	return nil
 }

@@ -13,6 +13,7 @@
 // forbidden, 404 unknown id, 405 wrong method, 409 conflict, 410 second
 // reveal, 413 body too large, 422 unreachable quorum, 503 Redis unreachable
 // (never 404 or 401 for an outage). Bodies are strict: unknown fields,
-// trailing data and bodies over MaxBodyBytes are refused. Client is the Go
+// field names in another case or given twice, trailing data and bodies over
+// MaxBodyBytes are refused; so is a repeated Authorization header. Client is the Go
 // client the CLI uses. The reference is docs/admin-api.md.
 package admin

@@ -54,8 +54,8 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "notification body over 16 KiB")
 		return
 	}
-	header := r.Header.Get(signature.Header)
-	if _, err := signature.Verify(rc.secret, header, body, rc.now(), signature.DefaultMaxAge); err != nil {
+	signed, err := signature.Verify(rc.secret, r.Header.Get(signature.Header), body, rc.now(), signature.DefaultMaxAge)
+	if err != nil {
 		rc.log.Warn("upstream notification refused", "reason", err.Error())
 		writeError(w, http.StatusUnauthorized, "invalid "+signature.Header+": "+strings.TrimPrefix(err.Error(), "signature: "))
 		return
@@ -73,7 +73,8 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "the registry is unreachable; retry")
 		return
 	}
-	replay, err := rc.reg.SeenSignature(r.Context(), header, 2*signature.DefaultMaxAge)
+	// Keyed on what was signed, not on how the header was written.
+	replay, err := rc.reg.SeenSignature(r.Context(), signature.ReplayKey(signed, body), 2*signature.DefaultMaxAge)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "the registry is unreachable; retry")
 		return

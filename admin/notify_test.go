@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"reportgate/internal/redistest"
+	"reportgate/internal/seal"
 	"reportgate/internal/signature"
 	"reportgate/registry"
 )
@@ -35,11 +36,30 @@ func newQueue(t *testing.T) (*registry.Registry, *testClock) {
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	t.Cleanup(func() { client.Close() })
 	clk := &testClock{t: time.Unix(1_800_000_000, 0)}
-	reg, err := registry.New(client, "acme", registry.Options{Now: clk.Now})
+	reg, err := registry.New(client, "acme", registry.Options{Now: clk.Now, Seal: testKeyring(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return reg, clk
+}
+
+// testKeyring is a fresh seal key: queued deliveries carry their secret
+// sealed.
+func testKeyring(t *testing.T) *seal.Keyring {
+	t.Helper()
+	s, err := seal.Generate("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := seal.ParseKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := seal.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
 }
 
 // TestDeliveryRetriesWithGrowingDelays drives the notifier with an injected

@@ -30,11 +30,16 @@ type Key struct {
 	RateLimitBurst int    `json:"rate_limit_burst,omitempty"`
 }
 
-// Vote is one admin's approval or rejection.
+// Vote is one admin's approval or rejection. Counted is false for an
+// approval whose admin was disabled while the request was pending: it is
+// listed, so approvers see who had approved, but no longer counts towards
+// the quorum (since DiscountedAt).
 type Vote struct {
-	AdminID   string    `json:"admin_id"`
-	AdminName string    `json:"admin_name"`
-	At        time.Time `json:"at"`
+	AdminID      string    `json:"admin_id"`
+	AdminName    string    `json:"admin_name"`
+	At           time.Time `json:"at"`
+	Counted      bool      `json:"counted"`
+	DiscountedAt time.Time `json:"discounted_at,omitzero"`
 }
 
 // Diff is what a request changes: name and entities for create and edit
@@ -155,9 +160,23 @@ func requestView(r registry.Request) Request {
 func voteViews(votes []registry.Vote) []Vote {
 	out := make([]Vote, 0, len(votes)) // [] rather than null in JSON
 	for _, v := range votes {
-		out = append(out, Vote{AdminID: v.AdminID, AdminName: v.AdminName, At: v.At})
+		out = append(out, Vote{AdminID: v.AdminID, AdminName: v.AdminName, At: v.At,
+			Counted: v.Counted(), DiscountedAt: v.DiscountedAt})
 	}
 	return out
+}
+
+// CountedApprovals is the number of approvals that count towards the
+// quorum. It reads DiscountedAt, which a server predating Counted leaves
+// zero as well.
+func (r Request) CountedApprovals() int {
+	n := 0
+	for _, v := range r.Approvals {
+		if v.DiscountedAt.IsZero() {
+			n++
+		}
+	}
+	return n
 }
 
 func adminView(a registry.Admin) Admin {

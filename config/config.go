@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"reportgate/internal/gcra"
+	"reportgate/internal/seal"
 	"reportgate/ratelimit"
 )
 
@@ -70,7 +71,17 @@ type Config struct {
 	AllowLoopbackHTTPWebhooks bool
 	// ApproverWebhookURL receives a signed notification for every pending
 	// admin request; ApproverWebhookSecret signs it. Unset: none is sent.
+	// Setting it requires WebhookSealKey (the secret is queued in Redis).
 	ApproverWebhookURL, ApproverWebhookSecret string
+	// WebhookSealKey seals partner webhook secrets and queued deliveries in
+	// Redis (AES-256-GCM), "<id>:<base64 of 32 bytes>". A secret: prefer
+	// the variable. Unset: partners cannot set webhooks (503), stored ones
+	// are not delivered to, and approver notifications cannot be enabled.
+	WebhookSealKey string
+	// WebhookSealPreviousKeys are earlier seal keys, comma-separated, kept
+	// to open what they sealed during a rotation; never used to seal.
+	// Default none.
+	WebhookSealPreviousKeys string
 
 	// KeyCacheSize bounds the in-process key cache, in entries. Default 100000.
 	KeyCacheSize int
@@ -152,6 +163,7 @@ type Config struct {
 	Redis            RedisTarget
 	DefaultRateLimit ratelimit.Limit
 	FailedAuth       gcra.Limit
+	Seal             *seal.Keyring // nil without WebhookSealKey
 }
 
 // Default returns the configuration with every default set.

@@ -85,6 +85,7 @@ func (c *Config) Validate() error {
 			add("approver-webhook-secret", "shorter than 16 bytes", "give the secret the receiver verifies signatures with")
 		}
 	}
+	c.validateSeal(add)
 	positive(add, "upstream-timeout", c.UpstreamTimeout > 0, "give a duration such as 10s")
 	positive(add, "upstream-max-conns", c.UpstreamMaxConns >= 1, "give at least 1 (default 512)")
 	positive(add, "max-response-bytes", c.MaxResponseBytes >= 4096, "give at least 4096")

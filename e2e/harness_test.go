@@ -65,6 +65,7 @@ func (w *world) config() config.Config {
 	// Tests that are not about limits must not meet them.
 	cfg.RateLimit, cfg.RateLimitBurst = "10000/s", 10000
 	cfg.FailedAuthLimit, cfg.FailedAuthBurst = "10000/s", 10000
+	cfg.WebhookSealKey = testSealKey // one key for every replica of the world
 	if err := cfg.Validate(); err != nil {
 		w.t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	}
 	for name, s := range map[string]string{
 		"reporting key": secret, "key body": secret[4:20], "partner webhook secret": r.secret,
-		"upstream webhook secret": upstreamSecret, "operator API key": apiKey,
+		"upstream webhook secret": upstreamSecret, "operator API key": apiKey, "webhook seal key": testSealKey[len("test:"):],
 	} {
 		if strings.Contains(logs, s) {
 			t.Errorf("the logs contain the %s", name)

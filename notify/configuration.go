@@ -13,6 +13,7 @@ import (
 
 	"reportgate/internal/apierr"
 	"reportgate/internal/egress"
+	"reportgate/internal/strictjson"
 	"reportgate/policy"
 	"reportgate/registry"
 )
@@ -77,6 +78,9 @@ func (r *refusal) Error() string { return r.msg }
 var (
 	errNoConfiguration = &refusal{http.StatusNotFound, "Current user doesn't have any configuration"}
 	errStoreDown       = &refusal{http.StatusServiceUnavailable, "the key registry is unreachable; retry later"}
+	// errWebhooksOff: the gateway has no seal key, so it cannot keep a
+	// webhook secret (registry.ErrNoSealKey).
+	errWebhooksOff = &refusal{http.StatusServiceUnavailable, "partner notifications are not enabled on this gateway: its operator has not configured a webhook seal key"}
 )
 
 // ServeLocal implements policy.Local.
@@ -124,8 +128,11 @@ func (c *Configurations) serve(ctx context.Context, keyID, method string, body [
 }
 
 func storeError(err error) error {
-	if errors.Is(err, registry.ErrNotFound) {
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
 		return errNoConfiguration
+	case errors.Is(err, registry.ErrNoSealKey):
+		return errWebhooksOff
 	}
 	return errStoreDown
 }
@@ -154,6 +161,11 @@ func (c *Configurations) parse(body []byte) (*registry.Webhook, error) {
 	}
 	if dec.More() {
 		return bad("unexpected data after the JSON body")
+	}
+	// encoding/json folds case and keeps the last of duplicates: refuse both.
+	var names *strictjson.NameError
+	if errors.As(strictjson.CheckNames(body, &conf), &names) {
+		return bad("%s", names.Reason())
 	}
 	if conf.All == nil {
 		return bad("\"all\" is required")

@@ -130,7 +130,8 @@ func (t *authThrottle) failed(a netip.Addr, now int64) {
 
 // clientAddr is the address failed authentications are charged to: the
 // TCP peer, or, when the peer is a trusted proxy, the rightmost address of
-// X-Forwarded-For that is not itself a trusted proxy.
+// X-Forwarded-For that is not itself a trusted proxy. IPv6 clients are
+// charged by /64, the block one client usually holds.
 func (p *Proxy) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	var a netip.Addr
 	if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
@@ -138,7 +139,7 @@ func (p *Proxy) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	}
 	a = a.Unmap()
 	if len(p.opts.TrustedProxies) > 0 && isTrusted(a, p.opts.TrustedProxies) {
-		if fwd, ok := p.forwardedFor(ctx.Request.Header.Peek("X-Forwarded-For")); ok {
+		if fwd, ok := p.forwardedForLines(ctx.Request.Header.PeekAll("X-Forwarded-For")); ok {
 			a = fwd
 		}
 	}
@@ -149,20 +150,41 @@ func (p *Proxy) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	return a
 }
 
-// forwardedFor walks an X-Forwarded-For list from the right past trusted
-// proxies. A malformed entry stops the walk: the peer stays the client.
+// forwardedForLines walks X-Forwarded-For from the right past trusted
+// proxies, across header lines: several lines are one comma-separated list
+// (RFC 9110 §5.3), and a proxy that adds its own line after the client's
+// must not let the client's line, the first, decide. A malformed entry stops
+// the walk: the peer stays the client.
+func (p *Proxy) forwardedForLines(lines [][]byte) (netip.Addr, bool) {
+	for i := len(lines) - 1; i >= 0; i-- {
+		a, found, malformed := p.walkForwarded(lines[i])
+		if found || malformed {
+			return a, found
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// forwardedFor is forwardedForLines for a single line.
 func (p *Proxy) forwardedFor(v []byte) (netip.Addr, bool) {
+	return p.forwardedForLines([][]byte{v})
+}
+
+// walkForwarded reads one X-Forwarded-For line from the right: the first
+// address that is not a trusted proxy, or malformed at a bad entry, or
+// neither when every entry is a trusted proxy.
+func (p *Proxy) walkForwarded(v []byte) (a netip.Addr, found, malformed bool) {
 	for len(v) > 0 {
 		i := bytes.LastIndexByte(v, ',')
 		tok := bytes.TrimSpace(v[i+1:])
 		v = v[:max(i, 0)]
 		a, err := netip.ParseAddr(string(tok))
 		if err != nil {
-			return netip.Addr{}, false
+			return netip.Addr{}, false, true
 		}
 		if a = a.Unmap(); !isTrusted(a, p.opts.TrustedProxies) {
-			return a, true
+			return a, true, false
 		}
 	}
-	return netip.Addr{}, false
+	return netip.Addr{}, false, false
 }

@@ -41,6 +41,8 @@
 //	                              before after (diff JSON) new_name new_entities
 //	                              new_rate new_burst (an edit of the rate limit; "default" clears it)
 //	                              a:<admin id> / r:<admin id> = "<unix ms>|<admin name>" (votes)
+//	                              x:<admin id> = unix ms: that approval stopped counting (admin
+//	                              disabled while pending); approvals = the approvals that count
 //	P reqs:all             zset   every request id (score 0)
 //	P reqs:<STATUS>        zset   request ids by status (PENDING, APPROVED, …)
 //	P reqs:due             zset   pending request ids scored by expiry (unix ms)

@@ -19,16 +19,17 @@ import (
 // died comes back by itself. Nothing is deleted before it was delivered or
 // dead-lettered: at least once.
 //
-//	P notify:webhooks   hash   key id → partner webhook JSON {url, secret}
+//	P notify:webhooks   hash   key id → partner webhook JSON {url, sealed_secret} (notify_seal.go)
 //	P notify:events     stream upstream events, group "fanout"
 //	P notify:jobs       zset   job id → next attempt (unix ms)
-//	P notify:job:<id>   string the job's JSON
+//	P notify:job:<id>   string the job's JSON {job, sealed_secret}
 //	P notify:dead       stream jobs given up after the last attempt
-//	P notify:seen:<sig> string a verified upstream signature (replay guard)
+//	P notify:seen:<id>  string a verified upstream notification (replay guard)
 
 // Webhook is a partner's delivery configuration, set with its reporting key
 // at PUT /notifications/configuration. The secret signs deliveries: it has
-// to be kept (an HMAC key cannot be hashed), and it is never returned.
+// to be kept (an HMAC key cannot be hashed), so it is stored sealed
+// (notify_seal.go), and it is never returned.
 type Webhook struct {
 	URL    string `json:"url"`
 	Secret string `json:"secret"`
@@ -53,7 +54,8 @@ type Job struct {
 	LastErr string    `json:"last_error,omitempty"`
 }
 
-// Delivery is a job with the secret that signs it, as stored in the queue.
+// Delivery is a job with the secret that signs it; the queue stores the
+// secret sealed.
 type Delivery struct {
 	Job    Job    `json:"job"`
 	Secret string `json:"secret"`
@@ -69,26 +71,31 @@ func (r *Registry) jobKey(id string) string {
 }
 func (r *Registry) deadKey() string { return r.key("notify:dead") }
 
-// PutWebhook sets keyID's webhook.
+// PutWebhook sets keyID's webhook, its secret sealed; ErrNoSealKey without
+// a seal key.
 func (r *Registry) PutWebhook(ctx context.Context, keyID string, w Webhook) error {
 	if !validID(keyID, keyIDPrefix) {
 		return invalidf("key id %q is malformed", keyID)
 	}
-	b, _ := json.Marshal(w)
+	b, err := r.sealWebhook(keyID, w)
+	if err != nil {
+		return err
+	}
 	return classify(r.client.HSet(ctx, r.webhooksKey(), keyID, b).Err(), "put webhook")
 }
 
-// GetWebhook returns keyID's webhook, or ErrNotFound.
+// GetWebhook returns keyID's webhook without its secret (write-only:
+// only delivery reads it, through Webhooks), or ErrNotFound.
 func (r *Registry) GetWebhook(ctx context.Context, keyID string) (Webhook, error) {
 	b, err := r.client.HGet(ctx, r.webhooksKey(), keyID).Bytes()
 	if err != nil {
 		return Webhook{}, classify(err, "no webhook for this key")
 	}
-	var w Webhook
-	if err := json.Unmarshal(b, &w); err != nil {
+	var sw storedWebhook
+	if err := json.Unmarshal(b, &sw); err != nil {
 		return Webhook{}, fmt.Errorf("registry: webhook of %s: %w", keyID, err)
 	}
-	return w, nil
+	return Webhook{URL: sw.URL}, nil
 }
 
 // DeleteWebhook removes keyID's webhook; ErrNotFound if it had none.
@@ -103,7 +110,9 @@ func (r *Registry) DeleteWebhook(ctx context.Context, keyID string) error {
 	return nil
 }
 
-// Webhooks returns every partner webhook by key id.
+// Webhooks returns every partner webhook by key id, with its secret. A
+// webhook whose secret cannot be opened (no seal key, a key dropped too
+// early) is left out with a warning: it could not sign a delivery.
 func (r *Registry) Webhooks(ctx context.Context) (map[string]Webhook, error) {
 	m, err := r.client.HGetAll(ctx, r.webhooksKey()).Result()
 	if err != nil {
@@ -111,18 +120,22 @@ func (r *Registry) Webhooks(ctx context.Context) (map[string]Webhook, error) {
 	}
 	out := make(map[string]Webhook, len(m))
 	for id, b := range m {
-		var w Webhook
-		if json.Unmarshal([]byte(b), &w) == nil {
-			out[id] = w
+		w, err := r.openWebhook(id, []byte(b))
+		if err != nil {
+			r.log.Warn("partner webhook skipped", "key_id", id, "err", err)
+			continue
 		}
+		out[id] = w
 	}
 	return out, nil
 }
 
-// SeenSignature records a verified upstream signature for ttl and reports
-// whether it had been seen already (a replay), across replicas.
-func (r *Registry) SeenSignature(ctx context.Context, sig string, ttl time.Duration) (bool, error) {
-	ok, err := r.client.SetNX(ctx, r.key("notify:seen:"+sig), 1, ttl).Result()
+// SeenSignature records a verified upstream notification for ttl and
+// reports whether it had been seen already (a replay), across replicas. id
+// identifies what was signed (signature.ReplayKey), never the header's text,
+// which has many spellings.
+func (r *Registry) SeenSignature(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	ok, err := r.client.SetNX(ctx, r.key("notify:seen:"+id), 1, ttl).Result()
 	if err != nil {
 		return false, classify(err, "replay guard")
 	}
@@ -197,10 +210,13 @@ func isRedisError(err error, code string) bool {
 // acknowledged only with its jobs queued.
 func (r *Registry) QueueJobs(ctx context.Context, streamID string, ds []Delivery) error {
 	now := r.now()
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, d := range ds {
-			b, _ := json.Marshal(d)
-			p.Set(ctx, r.jobKey(d.Job.ID), b, 0)
+	sealed, err := r.sealedAll(ds)
+	if err != nil {
+		return err
+	}
+	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range ds {
+			p.Set(ctx, r.jobKey(d.Job.ID), sealed[i], 0)
 			p.ZAdd(ctx, r.jobsKey(), redis.Z{Score: float64(now.UnixMilli()), Member: d.Job.ID})
 		}
 		if streamID != "" {
@@ -231,10 +247,14 @@ func (r *Registry) ClaimJobs(ctx context.Context, n int, lease time.Duration) ([
 		if err != nil {
 			return nil, classify(err, "read job")
 		}
-		var d Delivery
-		if json.Unmarshal(b, &d) != nil {
+		d, err := r.openDelivery(b)
+		if errors.Is(err, errMalformedJob) {
 			r.log.Warn("dropped malformed job", "job_id", id)
 			r.client.ZRem(ctx, r.jobsKey(), id)
+			continue
+		}
+		if err != nil {
+			r.deadUnopenable(ctx, d, err)
 			continue
 		}
 		out = append(out, d)
@@ -252,10 +272,14 @@ func (r *Registry) CompleteJob(ctx context.Context, id string) error {
 	return classify(err, "complete job")
 }
 
-// RetryJob records a failed attempt and schedules the next at `at`.
+// RetryJob records a failed attempt and schedules the next at `at` (the
+// secret sealed again, under the current key).
 func (r *Registry) RetryJob(ctx context.Context, d Delivery, at time.Time) error {
-	b, _ := json.Marshal(d)
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	b, err := r.sealDelivery(d)
+	if err != nil {
+		return err
+	}
+	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, r.jobKey(d.Job.ID), b, 0)
 		p.ZAdd(ctx, r.jobsKey(), redis.Z{Score: float64(at.UnixMilli()), Member: d.Job.ID})
 		return nil

@@ -95,8 +95,8 @@ func parseRequest(f fields) (Request, error) {
 		ExpiresAt:       f.time("expires_at"),
 		ClosedAt:        f.time("closed_at"),
 		ClosedBy:        f["closed_by"],
-		Approvals:       votes(f, "a:"),
-		Rejections:      votes(f, "r:"),
+		Approvals:       votes(f, "a:", "x:"),
+		Rejections:      votes(f, "r:", ""),
 	}
 	for side, dst := range map[string]*KeyState{"before": &req.Before, "after": &req.After} {
 		if err := json.Unmarshal([]byte(f[side]), dst); err != nil {
@@ -107,8 +107,9 @@ func parseRequest(f fields) (Request, error) {
 }
 
 // votes collects the "<prefix><admin id>" = "<unix ms>|<admin name>" fields,
-// oldest first.
-func votes(f fields, prefix string) []Vote {
+// oldest first; "<discounted><admin id>" = "<unix ms>" says since when a
+// vote no longer counts ("" for votes that always count).
+func votes(f fields, prefix, discounted string) []Vote {
 	var out []Vote
 	for k, v := range f {
 		id, ok := strings.CutPrefix(k, prefix)
@@ -117,7 +118,11 @@ func votes(f fields, prefix string) []Vote {
 		}
 		ms, name, _ := strings.Cut(v, "|")
 		at, _ := strconv.ParseInt(ms, 10, 64)
-		out = append(out, Vote{AdminID: id, AdminName: name, At: time.UnixMilli(at).UTC()})
+		vote := Vote{AdminID: id, AdminName: name, At: time.UnixMilli(at).UTC()}
+		if discounted != "" {
+			vote.DiscountedAt = f.time(discounted + id)
+		}
+		out = append(out, vote)
 	}
 	slices.SortFunc(out, func(a, b Vote) int {
 		if c := a.At.Compare(b.At); c != 0 {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"reportgate/internal/seal"
 )
 
 // Options tunes a Registry. The zero value gives the documented defaults.
@@ -24,6 +26,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one line per transition (never a secret); nil discards.
 	Logger *slog.Logger
+	// Seal seals partner webhook secrets and queued deliveries in Redis
+	// (notify_seal.go). Nil: they cannot be stored (ErrNoSealKey), and
+	// stored ones cannot be read.
+	Seal *seal.Keyring
 }
 
 // Registry is the workspace's keys, requests, admins and audit log in Redis.
@@ -40,6 +46,7 @@ type Registry struct {
 	scripts   scripts
 	// groupReady is set once the notification consumer group exists.
 	groupReady atomic.Bool
+	seal       *seal.Keyring
 }
 
 // New returns a Registry for workspace on client. It does not touch the
@@ -62,6 +69,7 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 		ttl:       cmpOr(opts.RequestTTL, 7*24*time.Hour),
 		now:       opts.Now,
 		log:       opts.Logger,
+		seal:      opts.Seal,
 	}
 	if r.now == nil {
 		r.now = time.Now

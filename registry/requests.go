@@ -110,7 +110,7 @@ func (r *Registry) vote(ctx context.Context, actor, requestID, verb string) (Req
 	k, req, err := r.change(ctx, r.scripts.vote, verb+" request", r.now(), actor, requestID, verb)
 	if err == nil {
 		r.log.Info("request vote", "verb", verb, "admin_id", actor, "request_id", req.ID,
-			"status", req.Status, "approvals", len(req.Approvals), "key_id", k.ID)
+			"status", req.Status, "approvals", req.CountedApprovals(), "key_id", k.ID)
 	}
 	return req, k, err
 }

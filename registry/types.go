@@ -93,7 +93,15 @@ type Vote struct {
 	AdminID   string
 	AdminName string
 	At        time.Time
+	// DiscountedAt is when an approval stopped counting towards the quorum:
+	// its admin was disabled while the request was pending. It stays
+	// listed, so approvers see who had approved. Zero while it counts; a
+	// closed request keeps the votes as they counted when it closed.
+	DiscountedAt time.Time
 }
+
+// Counted reports whether the vote counts (counted, for a closed request).
+func (v Vote) Counted() bool { return v.DiscountedAt.IsZero() }
 
 // KeyState is one side of a request's diff; only the fields the request
 // concerns are set (name and entities for create and edit, the rate limit
@@ -126,7 +134,19 @@ type Request struct {
 	ClosedBy        string    // admin id, or "system" for an expiry
 }
 
-// AdminStatus is ACTIVE or DISABLED; a disabled admin can no longer act or vote.
+// CountedApprovals is the number of approvals that count towards the quorum.
+func (r Request) CountedApprovals() int {
+	n := 0
+	for _, v := range r.Approvals {
+		if v.Counted() {
+			n++
+		}
+	}
+	return n
+}
+
+// AdminStatus is ACTIVE or DISABLED; a disabled admin can no longer act or
+// vote, and their approvals of pending requests stop counting.
 type AdminStatus string
 
 const (

@@ -61,7 +61,7 @@ func printFiled(w io.Writer, r admin.KeyAndRequest) {
 
 func printDecision(w io.Writer, r admin.KeyAndRequest) {
 	req := r.Request
-	fmt.Fprintf(w, "Request %s is %s (%d of %d approvals).\n", req.ID, req.Status, len(req.Approvals), req.Quorum)
+	fmt.Fprintf(w, "Request %s is %s (%d of %d approvals).\n", req.ID, req.Status, req.CountedApprovals(), req.Quorum)
 	fmt.Fprintf(w, "Key %s is %s.\n", r.Key.ID, r.Key.Status)
 	if req.Status == string(registry.RequestApproved) && req.Kind == string(registry.KindCreate) {
 		fmt.Fprintf(w, "%s can now reveal it: reportgate keys reveal %s\n", req.RequestedByName, r.Key.ID)
@@ -79,7 +79,7 @@ func printRequest(w io.Writer, r admin.Request) {
 	fmt.Fprintf(tw, "ID\t%s\nKind\t%s\nKey\t%s\nStatus\t%s\n", r.ID, r.Kind, r.KeyID, r.Status)
 	fmt.Fprintf(tw, "Requested\t%s by %s (%s)\n", stamp(r.CreatedAt), r.RequestedByName, r.RequestedBy)
 	fmt.Fprintf(tw, "Expires\t%s\n", stamp(r.ExpiresAt))
-	fmt.Fprintf(tw, "Approvals\t%d of %d: %s\n", len(r.Approvals), r.Quorum, votes(r.Approvals))
+	fmt.Fprintf(tw, "Approvals\t%d of %d: %s\n", r.CountedApprovals(), r.Quorum, votes(r.Approvals))
 	if len(r.Rejections) > 0 {
 		fmt.Fprintf(tw, "Rejections\t%s\n", votes(r.Rejections))
 	}
@@ -95,7 +95,7 @@ func printRequestList(w io.Writer, l admin.RequestList) {
 	fmt.Fprintln(tw, "ID\tKIND\tKEY\tSTATUS\tAPPROVALS\tBY\tEXPIRES")
 	for _, r := range l.Requests {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.ID, r.Kind, r.KeyID, r.Status,
-			len(r.Approvals), r.Quorum, r.RequestedByName, stamp(r.ExpiresAt))
+			r.CountedApprovals(), r.Quorum, r.RequestedByName, stamp(r.ExpiresAt))
 	}
 	tw.Flush()
 	nextPage(w, l.NextCursor)
@@ -154,7 +154,11 @@ func nextPage(w io.Writer, cursor string) {
 func votes(vs []admin.Vote) string {
 	parts := make([]string, 0, len(vs))
 	for _, v := range vs {
-		parts = append(parts, v.AdminName+" ("+v.AdminID+")")
+		part := v.AdminName + " (" + v.AdminID + ")"
+		if !v.DiscountedAt.IsZero() {
+			part += " [disabled: not counted]"
+		}
+		parts = append(parts, part)
 	}
 	return dash(strings.Join(parts, ", "))
 }

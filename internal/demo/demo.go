@@ -25,6 +25,7 @@ import (
 	"reportgate/config"
 	"reportgate/internal/gateway"
 	"reportgate/internal/ledgersim"
+	"reportgate/internal/seal"
 	"reportgate/registry"
 )
 
@@ -194,6 +195,14 @@ func startGateway(ctx context.Context, o Options, upstream string, rdb redis.Uni
 	cfg.LogFormat = "text"
 	cfg.UpstreamWebhookSecret = upstreamSecret
 	cfg.AllowLoopbackHTTPWebhooks = true // the demo partner listens on loopback http
+	// A key for this run only: the demo's Redis lives as long as the demo
+	// (with --redis-url, webhooks a previous run sealed are skipped, and
+	// the walk-through sets its partner's webhook again).
+	sealKey, err := seal.Generate("demo")
+	if err != nil {
+		return nil, err
+	}
+	cfg.WebhookSealKey = sealKey
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

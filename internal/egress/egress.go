@@ -27,16 +27,50 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("198.51.100.0/24"), // documentation
 	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
 	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast (deprecated, RFC 7526)
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated, RFC 4291)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (SIIT, RFC 2765)
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64 (RFC 8215): the operator's own translator
 	netip.MustParsePrefix("100::/64"),        // discard-only
+	netip.MustParsePrefix("2001::/32"),       // Teredo (RFC 4380), see embeddedIPv4
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
 }
 
+// The IPv6 prefixes whose addresses lead to the IPv4 address they embed.
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96") // well-known NAT64 prefix, RFC 6052: the last 32 bits
+	sixToFour = netip.MustParsePrefix("2002::/16")    // 6to4, RFC 3056: bits 16 to 47
+)
+
+// embeddedIPv4 returns the IPv4 address a NAT64 or 6to4 address leads to.
+// Such an address is only as public as that IPv4 address: 64:ff9b::a9fe:a9fe
+// is the metadata service behind a NAT64 gateway. Teredo (2001::/32) embeds
+// its server and, obfuscated, its client, and is reached through relays: it
+// is refused whole (nonPublic), as deprecated and never a webhook's address.
+// The local-use NAT64 prefix places its IPv4 bits by the operator's chosen
+// length and points into the operator's own translator: refused whole too.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	b := a.As16()
+	switch {
+	case !a.Is6():
+		return netip.Addr{}, false
+	case nat64.Contains(a):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
+}
+
 // Public reports whether a may receive partner webhooks. IPv4-mapped IPv6
-// addresses are judged as the IPv4 address they carry.
+// addresses are judged as the IPv4 address they carry, NAT64 and 6to4
+// addresses as the IPv4 address they lead to (embeddedIPv4).
 func Public(a netip.Addr) bool {
 	a = a.Unmap()
+	if v4, ok := embeddedIPv4(a); ok {
+		return Public(v4)
+	}
 	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
 		return false

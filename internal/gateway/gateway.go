@@ -90,7 +90,7 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.reg, err = registry.New(g.rdb, cfg.Workspace, registry.Options{
-		Quorum: cfg.Quorum, RequestTTL: cfg.RequestTTL, Now: g.now, Logger: g.log,
+		Quorum: cfg.Quorum, RequestTTL: cfg.RequestTTL, Now: g.now, Logger: g.log, Seal: cfg.Seal,
 	})
 	if err != nil {
 		return nil, err
@@ -171,6 +171,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		g.proxyLn.Close()
 		return fmt.Errorf("gateway: admin listen %s: %w", g.cfg.AdminListen, err)
 	}
+	g.warnIfAdminExposed(g.adminLn)
 	bg, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.limiter.Start()
@@ -178,6 +179,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.spawn(func() { g.reg.RunExpirer(bg, time.Minute) })
 	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
 	g.spawn(func() { g.notifier.Run(bg) })
+	g.spawn(func() { g.resealWebhooks(bg) })
 	g.spawn(func() {
 		if err := g.proxy.Serve(g.proxyLn); err != nil {
 			g.log.Error("proxy listener stopped", "err", err)

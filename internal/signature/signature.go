@@ -74,6 +74,22 @@ func Verify(secret []byte, header string, body []byte, now time.Time, maxAge tim
 	return signed, ErrMismatch
 }
 
+// ReplayKey identifies what a verified header vouched for: the signed
+// timestamp (as Verify returned it) and the body, as the hex SHA-256 of
+// "<unix seconds>.<body>". Replay detection must key on this, not on the
+// header's text: Verify accepts one signature written many ways (parts in
+// any order, spaces, unknown parts, hex in either case, beside other v1
+// values), and each spelling would otherwise pass as a new notification.
+// It depends on no v1 value either, so two signatures of the same message
+// (under two secrets, during a rotation) are one message too.
+func ReplayKey(signed time.Time, body []byte) string {
+	h := sha256.New()
+	h.Write(strconv.AppendInt(nil, signed.Unix(), 10))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 func mac(secret []byte, ts string, body []byte) []byte {
 	h := hmac.New(sha256.New, secret)
 	h.Write([]byte(ts))

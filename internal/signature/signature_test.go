@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,5 +56,33 @@ func TestVerify(t *testing.T) {
 				t.Fatalf("Verify() = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestReplayKeyIgnoresSpelling: every spelling Verify accepts of one
+// signature yields one replay key; another body or second another.
+func TestReplayKeyIgnoresSpelling(t *testing.T) {
+	t.Parallel()
+	secret, body := []byte("s"), []byte(`{"id":1}`)
+	at := time.Unix(1764000000, 0)
+	good := Sign(secret, at, body)
+	ts, v1 := good[:len("t=1764000000")], good[len("t=1764000000,"):]
+	other := Sign([]byte("other"), at, body)[len("t=1764000000,"):]
+	want := ReplayKey(at, body)
+	for _, h := range []string{good, v1 + "," + ts, " " + ts + " , " + v1 + " ", good + ",v0=ab", "x=y," + good,
+		ts + ",v1=" + strings.ToUpper(v1[3:]), ts + "," + other + "," + v1, good + "," + other, good + "," + v1} {
+		signed, err := Verify(secret, h, body, at, DefaultMaxAge)
+		if err != nil {
+			t.Fatalf("Verify(%q) = %v", h, err)
+		}
+		if got := ReplayKey(signed, body); got != want {
+			t.Errorf("ReplayKey for %q = %s, want %s", h, got, want)
+		}
+	}
+	if ReplayKey(at, []byte(`{"id":2}`)) == want || ReplayKey(at.Add(time.Second), body) == want {
+		t.Error("another body or another second has the same replay key")
+	}
+	if ReplayKey(at.Add(500*time.Millisecond), body) != want {
+		t.Error("the key depends on sub-second time, which the header does not carry")
 	}
 }

@@ -1,7 +1,9 @@
 -- admin_change: create or disable an admin account. Only the SHA-256 of the
 -- admin's bearer token is stored, as the name of its index key. Names are
 -- unique (ASCII case aside) for good: a disabled admin's name stays taken,
--- so the audit log never shows two admins under one name.
+-- so the audit log never shows two admins under one name. Disabling
+-- withdraws the admin's approvals of pending requests (they stay listed, not
+-- counted); the audit entry names those requests.
 -- ARGV[3] actor label, [4] create|disable, [5] admin id, [6] name, [7] token hash.
 local function main()
   local actor, verb, id, name, hash = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
@@ -23,6 +25,13 @@ local function main()
     if a.status ~= 'ACTIVE' then throw('RGCONFLICT', 'admin ' .. id .. ' is already disabled') end
     redis.call('HSET', akey(id), 'status', 'DISABLED', 'disabled_at', NOW)
     redis.call('SREM', P .. 'admins:active', id)
+    local withdrawn = withdraw_approvals(id)
+    if #withdrawn > 0 then
+      local after = admin_snapshot(id)
+      after = string.sub(after, 1, -2) .. ',"approvals_withdrawn":' .. cjson.encode(withdrawn) .. '}'
+      audit('admin.' .. verb, actor, actor, '', '', before, after)
+      return redis.call('HGETALL', akey(id))
+    end
   end
   audit('admin.' .. verb, actor, actor, '', '', before, admin_snapshot(id))
   return redis.call('HGETALL', akey(id))

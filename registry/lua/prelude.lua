@@ -119,6 +119,45 @@ local function active_admin(id)
   return a
 end
 
+-- recount is the one place a quorum is evaluated: it counts the approvals
+-- of a request that are given by admins still active, stores the count in
+-- 'approvals' and returns it. An approval whose admin is no longer active
+-- stays listed but is marked 'x:<admin id>' = the time it stopped counting,
+-- and never counts again (admins are never re-enabled). Counting from the
+-- votes rather than trusting the stored counter keeps an approval stored
+-- before its admin was disabled from counting, whoever wrote it.
+local function recount(rid)
+  local flat = redis.call('HGETALL', rkey(rid))
+  local n = 0
+  for i = 1, #flat, 2 do
+    local id = string.match(flat[i], '^a:(.+)$')
+    if id then
+      if redis.call('SISMEMBER', P .. 'admins:active', id) == 1 then
+        n = n + 1
+      else
+        redis.call('HSETNX', rkey(rid), 'x:' .. id, NOW)
+      end
+    end
+  end
+  redis.call('HSET', rkey(rid), 'approvals', n)
+  return n
+end
+
+-- withdraw_approvals recounts every pending request admin id approved, as
+-- that admin is disabled; it returns their ids. A request that thereby
+-- falls below its quorum stays pending: more approvals, an abort or its
+-- expiry close it.
+local function withdraw_approvals(id)
+  local out = {}
+  for _, rid in ipairs(redis.call('ZRANGE', P .. 'reqs:PENDING', 0, -1)) do
+    if redis.call('HEXISTS', rkey(rid), 'a:' .. id) == 1 then
+      recount(rid)
+      out[#out + 1] = rid
+    end
+  end
+  return out
+end
+
 -- check_quorum refuses a request the eligible admins (active, other than the
 -- requester) could never approve.
 local function check_quorum(actor, quorum)

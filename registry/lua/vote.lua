@@ -1,6 +1,8 @@
 -- vote: an admin approves or rejects a pending request. The requester never
 -- votes; each admin counts once (repeating an approval changes nothing); one
 -- rejection rejects; the approval that reaches the quorum applies the change.
+-- Only approvals of admins still active count (recount): an admin disabled
+-- after approving no longer carries the request.
 -- Redis runs scripts one at a time, so concurrent voters see each other's
 -- votes and exactly one of them closes the request.
 -- ARGV[3] actor, [4] request id, [5] approve|reject.
@@ -19,8 +21,7 @@ local function main()
   local vote = NOW .. '|' .. a.name
   if verb == 'approve' then
     redis.call('HSET', rkey(rid), 'a:' .. actor, vote)
-    local n = redis.call('HINCRBY', rkey(rid), 'approvals', 1)
-    if n >= tonumber(r.quorum) then close_request(r, 'APPROVED', actor) end
+    if recount(rid) >= tonumber(r.quorum) then close_request(r, 'APPROVED', actor) end
   else
     redis.call('HSET', rkey(rid), 'r:' .. actor, vote)
     redis.call('HINCRBY', rkey(rid), 'rejections', 1)
