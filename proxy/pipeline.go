@@ -19,7 +19,8 @@ import (
 // state is one request's working memory, pooled so that a cache hit
 // allocates nothing. Nothing in it outlives the handler.
 type state struct {
-	// ctx carries the current step's span when tracing; else the request.
+	// ctx carries the current step's span when tracing; it is never the
+	// *fasthttp.RequestCtx (see serve).
 	ctx      context.Context
 	start    time.Time
 	upStart  time.Duration // time spent upstream
@@ -55,7 +56,10 @@ func (s *state) reset(now time.Time) {
 func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	st := p.states.Get().(*state)
 	st.reset(p.opts.Now())
-	root, end := p.tel.span(ctx, "reportgate.request")
+	// The steps' context is never the RequestCtx itself: fasthttp reuses it
+	// once the handler returns, and a context derived from it (a lookup's
+	// timeout, a span) can still read it then from a timer's goroutine.
+	root, end := p.tel.span(context.Background(), "reportgate.request")
 	err := p.pipeline(ctx, root, st)
 	if err != nil {
 		p.fail(ctx, st, err)
