@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"reportgate/admin"
 	"reportgate/config"
 	"reportgate/internal/gateway"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
 	"reportgate/internal/redistest"
 	"reportgate/internal/testkit"
+	"reportgate/notify"
 	"reportgate/registry"
 )
 
@@ -75,11 +75,11 @@ func (w *world) config() config.Config {
 // gateway starts one replica with cfg edited by edit, and a clock.
 func (w *world) gateway(edit func(*config.Config), clk *testkit.Clock) *gateway.Gateway {
 	w.t.Helper()
-	return w.gatewayWith(edit, clk, admin.NotifierOptions{})
+	return w.gatewayWith(edit, clk, notify.NotifierOptions{})
 }
 
 // gatewayWith is gateway with notifier timings.
-func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n admin.NotifierOptions) *gateway.Gateway {
+func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n notify.NotifierOptions) *gateway.Gateway {
 	w.t.Helper()
 	cfg := w.config()
 	if edit != nil {

@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"reportgate/admin"
 	"reportgate/config"
 	"reportgate/internal/gateway"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/signature"
 	"reportgate/internal/testkit"
+	"reportgate/notify"
 )
 
 const upstreamSecret = "upstream-webhook-secret"
@@ -271,7 +271,7 @@ func setWebhook(t *testing.T, g *gateway.Gateway, secret, url, hookSecret string
 		secret, len(body), body))
 }
 
-var fastNotifier = admin.NotifierOptions{Poll: 20 * time.Millisecond, Lease: 2 * time.Second, FirstRetry: 100 * time.Millisecond}
+var fastNotifier = notify.NotifierOptions{Poll: 20 * time.Millisecond, Lease: 2 * time.Second, FirstRetry: 100 * time.Millisecond}
 
 func TestPartnersReceiveExactlyTheirEvents(t *testing.T) {
 	w := newWorld(t, ledgersim.DefaultConfig())

@@ -3,7 +3,6 @@ package gateway
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,7 +39,7 @@ type Options struct {
 	Redis redis.UniversalClient
 	// Notifier overrides the delivery timings (tests); zero values keep
 	// the upstream's retry policy.
-	Notifier admin.NotifierOptions
+	Notifier notify.NotifierOptions
 	// Version is reported in telemetry resources.
 	Version string
 }
@@ -58,7 +57,7 @@ type Gateway struct {
 	limiter  *ratelimit.Limiter
 	up       *upstream.Client
 	policy   *policy.Engine
-	notifier *admin.Notifier
+	notifier *notify.Notifier
 	proxy    *proxy.Proxy
 	admin    *http.Server
 
@@ -115,14 +114,14 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	nopts := opts.Notifier
 	nopts.Consumer, nopts.Now, nopts.Logger = cmp.Or(nopts.Consumer, consumerName()), g.now, g.log
 	nopts.AllowLoopback = cfg.AllowLoopbackHTTPWebhooks
-	g.notifier = admin.NewNotifier(g.reg, g.policy.Resolver(), g.policy.Owners(), nopts)
+	g.notifier = notify.NewNotifier(g.reg, g.policy.Resolver(), g.policy.Owners(), nopts)
 	mux := http.NewServeMux()
 	api := admin.NewAPI(g.reg, g.log)
 	if cfg.ApproverWebhookURL != "" {
-		api.OnRequestFiled(g.notifyApprovers)
+		api.OnRequestFiled(notify.NewApprovers(g.reg, cfg.ApproverWebhookURL, cfg.ApproverWebhookSecret, g.now, g.log).Filed)
 	}
 	api.Register(mux)
-	admin.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
+	notify.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
 	g.health(mux)
 	mux.Handle("GET /metrics", g.tel.Metrics)
 	if err := g.registerMetrics(g.tel.Meter); err != nil {
@@ -247,24 +246,6 @@ func (g *Gateway) Event(e registry.Event) {
 		for _, id := range e.Entities {
 			g.policy.Resolver().InvalidateEntity(id)
 		}
-	}
-}
-
-// notifyApprovers queues a signed notification of a pending request to
-// the configured approver webhook, through the partner delivery queue.
-func (g *Gateway) notifyApprovers(ctx context.Context, req registry.Request) {
-	body, _ := json.Marshal(map[string]any{
-		"event_type": "KEY_REQUEST_PENDING_APPROVAL", "request_id": req.ID, "kind": req.Kind,
-		"key_id": req.KeyID, "requested_by": req.RequestedByName, "quorum": req.Quorum,
-		"expires_at": req.ExpiresAt,
-	})
-	id, err := g.reg.NewJobID()
-	if err == nil {
-		err = g.reg.QueueJobs(ctx, "", []registry.Delivery{{Secret: g.cfg.ApproverWebhookSecret, Job: registry.Job{
-			ID: id, URL: g.cfg.ApproverWebhookURL, Body: string(body), Created: g.now()}}})
-	}
-	if err != nil {
-		g.log.Warn("approver notification not queued", "request_id", req.ID, "err", err)
 	}
 }
 

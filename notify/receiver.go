@@ -1,4 +1,4 @@
-package admin
+package notify
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"reportgate/internal/apierr"
 	"reportgate/internal/signature"
 	"reportgate/registry"
 )
@@ -102,4 +103,17 @@ func (rc *Receiver) invalidate(r *http.Request, e registry.NotifyEvent) error {
 		return nil
 	}
 	return rc.reg.InvalidateScope(r.Context(), entities, all)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(apierr.Render(status, msg))
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
 }
