@@ -51,6 +51,12 @@ type Config struct {
 	// MaxPageSize is what page_size 0 and -1 mean, and the largest
 	// page_size accepted. 0: DefaultMaxPageSize.
 	MaxPageSize int
+
+	// Observe, when set, is called with every request answered outside
+	// /_sim/ and its answer, after the answer is written, from the
+	// request's goroutine (so it may be called concurrently). Tests use it
+	// to validate what the simulator serves (internal/contract). nil: none.
+	Observe func(Exchange)
 }
 
 const (

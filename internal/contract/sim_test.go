@@ -1,0 +1,121 @@
+package contract_test
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"testing"
+
+	"reportgate/internal/contract"
+	"reportgate/internal/ledgersim"
+	"reportgate/internal/ledgersim/simtest"
+	"reportgate/internal/spec"
+)
+
+func newValidator(t *testing.T) *contract.Validator {
+	t.Helper()
+	v, err := contract.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// documented returns the statuses route's operation documents.
+func documented(t *testing.T, v *contract.Validator, route spec.Route) []int {
+	t.Helper()
+	statuses, err := v.Documented(contract.Upstream, route.Method, route.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return statuses
+}
+
+// TestSimulatorFollowsSpec calls every GET of the spec on the simulator
+// with valid parameters (every account, a sample of the other objects,
+// every query parameter at once) and validates each answer: a request the
+// spec allows must get a status its operation documents, and every
+// operation must answer 200 at least once. A few requests the spec refuses
+// must get an Error. So the simulator cannot drift from the spec.
+func TestSimulatorFollowsSpec(t *testing.T) {
+	v := newValidator(t)
+	rec := contract.NewRecorder(t, v)
+	sim := simtest.Start(t, ledgersim.DefaultConfig())
+	c := &simClient{t: t, url: sim.URL(), rec: rec}
+	f := newFixtures(c, sim.Dataset())
+	doc, err := spec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, route := range doc.Routes {
+		if route.Method != http.MethodGet {
+			continue
+		}
+		want := documented(t, v, route)
+		values := f.pathValues(route)
+		if len(values) == 0 {
+			t.Errorf("%s: the data set offers no path values", route.Path)
+			continue
+		}
+		for _, vals := range values {
+			c.get(fill(route.Path, vals)+required(route), want...)
+		}
+		c.get(fill(route.Path, values[0])+"?"+everyParam(route), want...)
+		if _, ok := route.QueryParams()["page_size"]; ok {
+			c.get(fill(route.Path, values[0])+"?page_size=0", want...)
+		}
+	}
+	checkNotifications(c, v)
+	checkRefusals(c, f)
+	wantEverySuccess(t, rec, doc)
+}
+
+// wantEverySuccess fails for each GET (and the PUT) no 200 validated.
+func wantEverySuccess(t *testing.T, rec *contract.Recorder, doc spec.Document) {
+	t.Helper()
+	ok := map[string]bool{}
+	for s := range rec.Seen() {
+		if s.Status == http.StatusOK {
+			ok[s.Operation] = true
+		}
+	}
+	for _, r := range doc.Routes {
+		if key := r.Method + " " + r.Path; (r.Method == http.MethodGet || r.Method == http.MethodPut) && !ok[key] {
+			t.Errorf("%s: no 200 answer was validated", key)
+		}
+	}
+}
+
+// checkNotifications sets the operator's webhook and reads it back.
+func checkNotifications(c *simClient, v *contract.Validator) {
+	c.t.Helper()
+	c.get("/notifications/configuration", http.StatusNotFound)
+	x := c.do(http.MethodPut, "/notifications/configuration",
+		[]byte(`{"all":{"webhook":{"url":"https://example.test/hook","secret":"s3cret-s3cret"}}}`))
+	c.rec.Check(x)
+	c.wantStatus(x, []int{http.StatusOK})
+	c.get("/notifications/configuration", http.StatusOK)
+}
+
+// checkRefusals sends requests the spec refuses, or that name missing
+// objects, and wants the documented error.
+func checkRefusals(c *simClient, f *fixtures) {
+	c.t.Helper()
+	missing := strconv.Itoa(len(f.ds.Transactions) + 1000)
+	for _, target := range []string{"/transactions/" + missing, "/accounts/" + missing, "/users/" + missing,
+		"/entities/" + missing + "/users", "/digests/" + missing + "/history"} {
+		c.get(target, http.StatusNotFound)
+	}
+	for _, target := range []string{
+		"/transactions?page_size=abc", "/transactions?unknown=1", "/accounts?entity=1,2",
+		"/users?account=1&account=2", "/transactions/abc", "/accounts?status=NOPE",
+		"/accounts/1/balances/history?start=yesterday",
+	} {
+		c.refused(http.MethodGet, target, http.StatusBadRequest, http.StatusNotFound)
+	}
+	c.refused(http.MethodGet, "/no/such/path", http.StatusNotFound)
+	c.refused(http.MethodDelete, "/transactions", http.StatusMethodNotAllowed)
+	if !slices.Contains(f.currencies, "nope") {
+		c.get("/currencies/nope", http.StatusNotFound)
+	}
+}
