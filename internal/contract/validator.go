@@ -148,19 +148,24 @@ func (v *Validator) Check(x Exchange) Result {
 			Response: vw.refusal(x)}
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: authenticate,
-			RejectWhenRequestBodyNotSpecified: true, SkipSettingDefaults: true}}
+		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: authenticate, SkipSettingDefaults: true}}
 	res := Result{Operation: route.Method + " " + route.Path}
-	var problems []string
+	// What the spec refuses (credentials, parameter values, the body's
+	// schema) must be answered with an error; what only this contract
+	// adds is a violation of the request alone.
+	var refusals []string
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-		problems = describe(err)
+		refusals = describe(err)
 	}
-	problems = append(problems, strictQuery(route, req.URL.RawQuery)...)
-	problems = append(problems, vw.forbiddenHeaders(req.Header)...)
-	if len(problems) > 0 {
+	strict := strictQuery(route, req.URL.RawQuery)
+	if route.Operation.RequestBody == nil && len(x.RequestBody) > 0 {
+		strict = append(strict, "a body on an operation that takes none")
+	}
+	strict = append(strict, vw.forbiddenHeaders(req.Header)...)
+	if problems := append(refusals, strict...); len(problems) > 0 {
 		res.Request = &Violation{"request", problems}
 	}
-	res.Response = vw.answer(in, x, res.Request != nil)
+	res.Response = vw.answer(in, x, len(refusals) > 0)
 	return res
 }
 

@@ -53,9 +53,10 @@ type Config struct {
 	MaxPageSize int
 
 	// Observe, when set, is called with every request answered outside
-	// /_sim/ and its answer, after the answer is written, from the
-	// request's goroutine (so it may be called concurrently). Tests use it
-	// to validate what the simulator serves (internal/contract). nil: none.
+	// /_sim/ and its answer, before the answer is sent (so a client that
+	// has its answer knows Observe has seen it), from the request's
+	// goroutine (so calls may be concurrent). Tests use it to validate
+	// what the simulator serves (internal/contract). nil: none.
 	Observe func(Exchange)
 }
 

@@ -212,7 +212,13 @@ func (c *call) nftScope() ([]nft, pageReq, error) {
 	if err != nil {
 		return nil, pageReq{}, err
 	}
-	p, err := pageOf(c.q, defaultNFTPageSize, c.maxPageSize, "")
+	// The NFT lists document no 400: a page_size above the maximum gets
+	// the largest page, as the spec says 0 and -1 do, not an error.
+	q := c.q
+	if n, ok := q.int("page_size"); ok && n > c.maxPageSize {
+		q = q.with("page_size", strconv.Itoa(c.maxPageSize))
+	}
+	p, err := pageOf(q, defaultNFTPageSize, c.maxPageSize, "")
 	if err != nil {
 		return nil, p, err
 	}

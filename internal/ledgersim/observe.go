@@ -19,8 +19,10 @@ type Exchange struct {
 	ResponseBody   []byte
 }
 
-// observe hands every exchange outside /_sim/ to Config.Observe once it is
-// answered, whatever answered it (authentication, a fault, a handler).
+// observe hands every exchange outside /_sim/ to Config.Observe, whatever
+// answered it (authentication, a fault, a handler). The answer is held
+// back until Observe returns, so a client that has its answer knows the
+// observer has seen it: tests need no waiting.
 func (s *Server) observe(next http.Handler) http.Handler {
 	if s.cfg.Observe == nil {
 		return next
@@ -31,33 +33,37 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			reqBody, _ = io.ReadAll(io.LimitReader(r.Body, maxBody))
 			r.Body = io.NopCloser(bytes.NewReader(reqBody))
 		}
-		tw := &teeWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(tw, r)
-		if !tw.wroteHeader && r.Context().Err() != nil {
-			return // the client left before an answer (see delay): nothing was served
+		held := &heldWriter{header: w.Header(), status: http.StatusOK}
+		next.ServeHTTP(held, r)
+		if !held.written && r.Context().Err() != nil {
+			return // the client left before an answer (see delay): nothing is served
 		}
 		s.cfg.Observe(Exchange{Method: r.Method, RequestURI: r.RequestURI, RequestHeader: r.Header.Clone(),
-			RequestBody: reqBody, Status: tw.status, ResponseHeader: w.Header().Clone(), ResponseBody: tw.body.Bytes()})
+			RequestBody: reqBody, Status: held.status, ResponseHeader: w.Header().Clone(),
+			ResponseBody: bytes.Clone(held.body.Bytes())})
+		w.WriteHeader(held.status)
+		w.Write(held.body.Bytes())
 	})
 }
 
-// teeWriter keeps a copy of the status and body it passes on.
-type teeWriter struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-	body        bytes.Buffer
+// heldWriter keeps an answer instead of sending it. The simulator's
+// answers are small JSON bodies, never streamed.
+type heldWriter struct {
+	header  http.Header
+	status  int
+	written bool
+	body    bytes.Buffer
 }
 
-func (t *teeWriter) WriteHeader(status int) {
-	if !t.wroteHeader {
-		t.status, t.wroteHeader = status, true
+func (h *heldWriter) Header() http.Header { return h.header }
+
+func (h *heldWriter) WriteHeader(status int) {
+	if !h.written {
+		h.status, h.written = status, true
 	}
-	t.ResponseWriter.WriteHeader(status)
 }
 
-func (t *teeWriter) Write(p []byte) (int, error) {
-	t.wroteHeader = true
-	t.body.Write(p)
-	return t.ResponseWriter.Write(p)
+func (h *heldWriter) Write(p []byte) (int, error) {
+	h.written = true
+	return h.body.Write(p)
 }
