@@ -38,8 +38,8 @@ func FromFastHTTP(hop Hop, req *fasthttp.Request, resp *fasthttp.Response) Excha
 
 // FromRaw builds an exchange from a request written byte for byte (as the
 // gateway's end-to-end tests send them) and the response read back. A
-// request net/http cannot parse keeps only its method-less target "": the
-// validator then wants an error status with an Error body.
+// request net/http cannot parse gets no method and a target saying why:
+// the validator then wants an error status with an Error body.
 func FromRaw(hop Hop, rawRequest string, status int, respHeader http.Header, respBody []byte) Exchange {
 	x := Exchange{Hop: hop, Status: status, ResponseHeader: respHeader, ResponseBody: respBody}
 	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader([]byte(rawRequest))))

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 
 	"reportgate/internal/contract"
@@ -13,9 +14,14 @@ import (
 	"reportgate/internal/spec"
 )
 
+// sharedValidator is built once for the package's tests: a Validator is
+// read-only and safe for concurrent use, and building one costs seconds
+// under -race.
+var sharedValidator = sync.OnceValues(contract.New)
+
 func newValidator(t *testing.T) *contract.Validator {
 	t.Helper()
-	v, err := contract.New()
+	v, err := sharedValidator()
 	if err != nil {
 		t.Fatal(err)
 	}

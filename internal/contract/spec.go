@@ -52,12 +52,21 @@ var ErrSpec = errors.New("contract: openapi.json")
 // LoadSpec parses and validates the embedded description. Each call returns
 // a new document, so a caller may change its copy.
 func LoadSpec() (*openapi3.T, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(specJSON)
+	doc, err := parseSpec()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSpec, err)
+		return nil, err
 	}
 	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSpec, err)
+	}
+	return doc, nil
+}
+
+// parseSpec parses without validating (the router validates what it is
+// given, once).
+func parseSpec() (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(specJSON)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSpec, err)
 	}
 	return doc, nil
@@ -93,7 +102,7 @@ func partnerView(doc *openapi3.T) error {
 	op.Responses = openapi3.NewResponses(openapi3.WithStatus(204, &openapi3.ResponseRef{
 		Value: openapi3.NewResponse().WithDescription("")}))
 	item.Delete = op
-	return doc.Validate(context.Background())
+	return nil
 }
 
 const notificationsPath = "/notifications/configuration"

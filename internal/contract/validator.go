@@ -94,13 +94,17 @@ type view struct {
 	errSchema *openapi3.Schema
 	// forbidden are request headers that must not cross this hop.
 	forbidden []string
+	// credentials are the headers of the hop's security schemes: each may
+	// be given once at most, even where an alternative without it passes.
+	credentials []string
 }
 
-// New loads the description and builds the partner and upstream views.
+// New loads the description and builds the partner and upstream views;
+// each is validated as an OpenAPI document when its router is built.
 func New() (*Validator, error) {
 	v := &Validator{views: map[Hop]*view{}}
 	for _, hop := range []Hop{Partner, Upstream} {
-		doc, err := LoadSpec()
+		doc, err := parseSpec()
 		if err != nil {
 			return nil, err
 		}
@@ -117,6 +121,11 @@ func New() (*Validator, error) {
 		}
 		if vw.router, err = legacy.NewRouter(doc); err != nil {
 			return nil, fmt.Errorf("%w: %s router: %w", ErrSpec, hop, err)
+		}
+		for _, name := range sortedKeys(doc.Components.SecuritySchemes) {
+			if s := doc.Components.SecuritySchemes[name].Value; s != nil && s.In == "header" {
+				vw.credentials = append(vw.credentials, s.Name)
+			}
 		}
 		ref := doc.Components.Schemas["Error"]
 		if ref == nil || ref.Value == nil {
@@ -233,6 +242,11 @@ func (vw *view) forbiddenHeaders(h http.Header) []string {
 	for _, name := range vw.forbidden {
 		if len(h.Values(name)) > 0 {
 			out = append(out, fmt.Sprintf("header %s must not reach the %s hop", name, vw.hop))
+		}
+	}
+	for _, name := range vw.credentials {
+		if n := len(h.Values(name)); n > 1 {
+			out = append(out, fmt.Sprintf("header %s is given %d times", name, n))
 		}
 	}
 	return out

@@ -64,6 +64,7 @@ func TestCheck(t *testing.T) {
 		{"an array as repeated keys", exchange(contract.Upstream, "GET", "/accounts?entity=1&entity=2&page_size=0", operatorHeader, 400, errorJSON), "GET /accounts", "", ""},
 		{"an array as a comma list", exchange(contract.Upstream, "GET", "/accounts?entity=1,2", operatorHeader, 400, errorJSON), "GET /accounts", `"entity"`, ""},
 		{"a reporting key sent upstream", exchange(contract.Upstream, "GET", "/users/1", http.Header{"X-Ledger-Api-User": {"op"}, "X-Ledger-Reporting-Api-Key": {"lrk_x"}}, 200, userJSON), "GET /users/{user_id}", "must not reach the upstream hop", ""},
+		{"an operator key given twice", exchange(contract.Upstream, "GET", "/users/1", http.Header{"X-Ledger-Api-User": {"op"}, "X-Ledger-Api-Key": {"k", "k2"}}, 200, userJSON), "GET /users/{user_id}", "X-Ledger-API-Key is given 2 times", ""},
 		{"no operator user upstream", exchange(contract.Upstream, "GET", "/users/1", http.Header{"X-Ledger-Api-Key": {"k"}}, 401, errorJSON), "GET /users/{user_id}", "X-Ledger-API-User", ""},
 		{"a path id that is not an integer", exchange(contract.Upstream, "GET", "/users/abc", operatorHeader, 404, errorJSON), "GET /users/{user_id}", `"user_id"`, ""},
 		{"a path id that is not an integer, answered", exchange(contract.Upstream, "GET", "/users/abc", operatorHeader, 200, userJSON), "GET /users/{user_id}", `"user_id"`, "answers a request the spec refuses"},
