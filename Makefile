@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo test build bench bench-go lint deps routes clean
+.PHONY: demo test build bench bench-go lint deps routes contract-spec clean
 
 ## demo: the simulator, embedded Redis, the gateway and a walk-through to paste
 demo: build
@@ -45,6 +45,10 @@ lint:
 ## routes: regenerate internal/spec/routes.json from the reference spec
 routes:
 	python3 scripts/gen-routes.py
+
+## contract-spec: regenerate internal/contract/openapi.json (the spec without its prose) from the reference spec
+contract-spec:
+	python3 scripts/gen-openapi.py
 
 clean:
 	rm -rf bin

@@ -51,6 +51,13 @@ type Config struct {
 	// MaxPageSize is what page_size 0 and -1 mean, and the largest
 	// page_size accepted. 0: DefaultMaxPageSize.
 	MaxPageSize int
+
+	// Observe, when set, is called with every request answered outside
+	// /_sim/ and its answer, before the answer is sent (so a client that
+	// has its answer knows Observe has seen it), from the request's
+	// goroutine (so calls may be concurrent). Tests use it to validate
+	// what the simulator serves (internal/contract). nil: none.
+	Observe func(Exchange)
 }
 
 const (

@@ -33,7 +33,9 @@
 // malformed values, comma lists and repeated scalars answer 400. Lists
 // answer the spec's edges/page_info envelope, newest first. Unknown objects
 // and paths answer 404, other methods 405, the spec's POST operations 501,
-// all with the spec's Error body.
+// all with the spec's Error body. Config.Observe, when set, sees every
+// exchange answered outside /_sim/ (internal/contract validates them
+// against the spec).
 //
 // # Control API
 //

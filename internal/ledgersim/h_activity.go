@@ -192,13 +192,27 @@ func requestGovernance(c *call) (any, error) {
 		approvals = append(approvals, approval{"ABORT", userRef{ptr(u)}, r.CreatedOn.Add(time.Hour)})
 	}
 	return map[string]any{
-		"request": map[string]any{"id": r.ID, "type": r.Type, "status": r.Status, "target_type": r.TargetType,
+		"request": map[string]any{"id": r.ID, "type": r.Type, "status": governanceStatus(r.Status), "target_type": r.TargetType,
 			"target_id": r.TargetID, "created_by": userRef{r.CreatedBy}, "created_on": r.CreatedOn,
 			"current_step_index": 0, "expired_at": r.ExpiresAt},
 		"governance_steps": []map[string]any{{"step_index": 0, "quorum": len(v.approvers), "group": nil,
 			"approvers": approvers, "approvals": approvals}},
 		"is_complete": r.Status != "PENDING_APPROVAL",
 	}, nil
+}
+
+// governanceStatus is a Request.status in VaultTargetRequest's enum, which
+// has no REJECTED and no PENDING_FIRST_APPROVAL: a rejection shows as ABORTED
+// (its vote is an "ABORT" approval), a first approval pending as
+// PENDING_APPROVAL.
+func governanceStatus(status string) string {
+	switch status {
+	case "REJECTED":
+		return "ABORTED"
+	case "PENDING_FIRST_APPROVAL":
+		return "PENDING_APPROVAL"
+	}
+	return status
 }
 
 func getDigest(c *call) (any, error) { return getByID(c, c.st.digests, "digests_id", "Digests") }

@@ -105,9 +105,9 @@ func (c *call) blockchainState(s *stake) map[string]any {
 			"rent_exempt_reserve": "2282880", "status": "activated", "total_balance": s.amount,
 			"validator_address": s.validator, "withdrawable_balance": "0"}
 	case "tezos":
-		return map[string]any{"activated_at": since, "activated_cycle": 700 + r.IntN(50), "active_balance": s.amount,
+		return map[string]any{"activated_at": since, "activated_cycle": tezosCycleAt(s.createdOn) + 1, "active_balance": s.amount,
 			"baker_address": s.validator, "delegated_at": since, "delegated_block": randString(r, base58Digits, 51),
-			"delegated_cycle": 700 + r.IntN(50), "gross_apy": "5.4", "rewards": s.totalReward, "state": "active", "updated_at": since}
+			"delegated_cycle": tezosCycleAt(s.createdOn), "gross_apy": "5.4", "rewards": s.totalReward, "state": "active", "updated_at": since}
 	}
 	return map[string]any{"delegated_at": since, "state": "active_ongoing", "validator_address": "0x" + randHex(r, 96),
 		"balance": s.amount, "effective_balance": "32000000000000000000", "gross_apy": 3.1}
@@ -200,7 +200,10 @@ func ethereumAccountRewards(c *call) (any, error) {
 }
 
 // ethereumStakeRewards: a stake's daily rewards from start_date to
-// end_date (default: the last seven days).
+// end_date (default: the last seven days). The spec sets no bound on the
+// span and documents no 400 here, so there is none: a stake earns nothing
+// before it was created or after today, and a start after the end gives no
+// rewards.
 func ethereumStakeRewards(c *call) (any, error) {
 	a, err := c.stakingAccount("ethereum")
 	if err != nil {
@@ -210,47 +213,60 @@ func ethereumStakeRewards(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	today := c.now.UTC().Truncate(day)
 	end, ok := c.q.date("end_date")
 	if !ok {
-		end = c.now.UTC().Truncate(day)
+		end = today
 	}
 	start, ok := c.q.date("start_date")
 	if !ok {
 		start = end.Add(-7 * day)
 	}
-	if start.After(end) || end.Sub(start) > maxHistoryDays*day {
-		return nil, badQueryf("start_date must not be after end_date, and at most %d days before it", maxHistoryDays)
-	}
 	out := []map[string]any{}
-	for t := start; !t.After(end); t = t.Add(day) {
+	last := earlier(end, today)
+	for t := later(start, s.createdOn.UTC().Truncate(day).Add(day)); !t.After(last); t = t.Add(day) {
 		out = append(out, map[string]any{"amount": "2500000000000000", "created_on": t.Format(time.RFC3339),
 			"info": ethereumRewardInfo(s), "stake_uid": s.uid})
 	}
 	return out, nil
 }
 
-// tezosRewards: each stake's rewards per cycle from start_cycle to
-// end_cycle (default 745 to 750).
+// Tezos cycles in the simulated world: cycle tezosCycleZero began at
+// baseTime, and each lasts tezosCycle.
+const (
+	tezosCycleZero = 700
+	tezosCycle     = 3 * day
+)
+
+func tezosCycleAt(t time.Time) int { return tezosCycleZero + int(t.Sub(baseTime)/tezosCycle) }
+
+func tezosCycleBegins(cycle int) time.Time {
+	return baseTime.Add(time.Duration(cycle-tezosCycleZero) * tezosCycle)
+}
+
+// tezosRewards: each stake's rewards per completed cycle from start_cycle
+// to end_cycle (default, as the spec's null: no bound). The spec sets no
+// bound on the span and documents no 400 here, so there is none: a stake
+// earns from the cycle after its delegation to the last completed cycle,
+// and a start after the end gives no rewards.
 func tezosRewards(c *call) (any, error) {
 	a, err := c.stakingAccount("tezos")
 	if err != nil {
 		return nil, err
 	}
-	from, ok := c.q.int("start_cycle")
-	if !ok {
-		from = 745
-	}
-	to, ok := c.q.int("end_cycle")
-	if !ok {
-		to = 750
-	}
-	if from > to || to-from > 100 {
-		return nil, badQueryf("start_cycle must not exceed end_cycle, and at most 100 cycles before it")
-	}
+	from, hasFrom := c.q.int("start_cycle")
+	to, hasTo := c.q.int("end_cycle")
 	out := []map[string]any{}
 	for _, s := range c.stakesOf(a, "tezos", false) {
-		for cycle := from; cycle <= to; cycle++ {
-			begins := baseTime.Add(time.Duration(cycle) * 3 * day).Format(time.RFC3339)
+		first, last := tezosCycleAt(s.createdOn)+1, tezosCycleAt(c.now)-1
+		if hasFrom {
+			first = max(first, from)
+		}
+		if hasTo {
+			last = min(last, to)
+		}
+		for cycle := first; cycle <= last; cycle++ {
+			begins := tezosCycleBegins(cycle).Format(time.RFC3339)
 			out = append(out, map[string]any{"amount": "1250000", "created_on": begins, "stake_uid": s.uid,
 				"info": map[string]any{"active_balance": s.amount, "cycle": cycle, "cycle_begins_at": begins,
 					"gross_apy": "5.4", "rewards": "1250000"}})

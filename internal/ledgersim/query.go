@@ -188,6 +188,16 @@ func (q query) boolean(name string, def bool) bool {
 	return v == "true"
 }
 
+// with returns q with name set to the one value v.
+func (q query) with(name, v string) query {
+	vals := url.Values{}
+	for k, vs := range q.vals {
+		vals[k] = vs
+	}
+	vals[name] = []string{v}
+	return query{vals: vals}
+}
+
 // without returns q minus the named parameters.
 func (q query) without(names []string) query {
 	vals := url.Values{}
