@@ -310,3 +310,15 @@ func (c *KeyCache) Stats() CacheStats {
 	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), NegativeHits: c.negHits.Load(),
 		Evictions: c.evictions.Load(), Entries: c.keys.Len()}
 }
+
+// errUnsubscribed is Ready's answer while the subscription is down.
+var errUnsubscribed = errors.New("down: key changes would not be seen; every key is read from Redis meanwhile")
+
+// Ready is the readiness check of the invalidation subscription: nil while
+// it is live.
+func (c *KeyCache) Ready(context.Context) error {
+	if !c.subscribed.Load() {
+		return errUnsubscribed
+	}
+	return nil
+}

@@ -162,3 +162,11 @@ func (r *Registry) logFailure(what string, err error) {
 		r.log.Warn("registry: redis unavailable", "op", what, "err", err)
 	}
 }
+
+// Ping checks that Redis answers (readiness).
+func (r *Registry) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return classify(err, "ping")
+	}
+	return nil
+}

@@ -32,6 +32,8 @@ type Options struct {
 	// Dial opens a connection to addr (host:port). Nil dials TCP; tests and
 	// benchmarks give an in-memory listener's.
 	Dial func(addr string) (net.Conn, error)
+	// Now is the clock of Check's memo. Default time.Now.
+	Now func() time.Time
 }
 
 // Client is the pooled client to the Ledger API, with the operator
@@ -45,6 +47,8 @@ type Client struct {
 	user    []byte
 	key     []byte // empty when no X-Ledger-API-Key is configured
 	timeout time.Duration
+	now     func() time.Time
+	check   checker
 }
 
 var (
@@ -67,6 +71,9 @@ func New(o Options) (*Client, error) {
 	}
 	if o.MaxResponseBytes <= 0 {
 		o.MaxResponseBytes = 8 << 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	tls := o.URL.Scheme == "https"
 	addr := o.URL.Host
@@ -99,6 +106,7 @@ func New(o Options) (*Client, error) {
 		user:    []byte(o.APIUser),
 		key:     []byte(o.APIKey),
 		timeout: o.Timeout,
+		now:     o.Now,
 	}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"reportgate/admin"
 	"reportgate/config"
+	"reportgate/internal/health"
 	"reportgate/internal/telemetry"
 	"reportgate/keycache"
 	"reportgate/notify"
@@ -67,7 +68,6 @@ type Gateway struct {
 	proxyLn, adminLn net.Listener
 	cancel           context.CancelFunc
 	wg               sync.WaitGroup
-	ready            readiness
 }
 
 // New builds a gateway from a validated configuration. It touches no
@@ -122,7 +122,10 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	}
 	api.Register(mux)
 	notify.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
-	g.health(mux)
+	health.Register(mux,
+		health.Check{Name: "redis", Run: g.reg.Ping},
+		health.Check{Name: "upstream", Run: g.up.Check},
+		health.Check{Name: "subscription", Run: g.keys.Ready})
 	mux.Handle("GET /metrics", g.tel.Metrics)
 	if err := g.registerMetrics(g.tel.Meter); err != nil {
 		return nil, err
@@ -136,6 +139,7 @@ func (g *Gateway) buildProxy() error {
 	up, err := upstream.New(upstream.Options{
 		URL: g.cfg.Upstream, APIUser: g.cfg.UpstreamAPIUser, APIKey: g.cfg.UpstreamAPIKey,
 		Timeout: g.cfg.UpstreamTimeout, MaxConns: g.cfg.UpstreamMaxConns, MaxResponseBytes: g.cfg.MaxResponseBytes,
+		Now: g.now,
 	})
 	if err != nil {
 		return err
@@ -229,7 +233,6 @@ func (g *Gateway) Subscribed(live bool) {
 	if live {
 		g.policy.Resolver().InvalidateAll()
 	}
-	g.ready.setSubscribed(live)
 }
 
 // Event implements registry.EventHandler.
@@ -285,4 +288,4 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 }
 
 // Live reports whether the replica currently hears key and scope changes.
-func (g *Gateway) Live() bool { return g.ready.subscribed.Load() }
+func (g *Gateway) Live() bool { return g.keys.Subscribed() }
