@@ -95,4 +95,3 @@ func TestUsageOutage(t *testing.T) {
 	_, err := e.reg.Usage(ctx, []string{k.ID})
 	wantErr(t, "read during an outage", err, ErrUnavailable)
 }
-
