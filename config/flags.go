@@ -42,6 +42,8 @@ func (c *Config) BindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.AllowLoopbackHTTPWebhooks, "allow-loopback-http-webhooks", c.AllowLoopbackHTTPWebhooks, "let partners register http:// webhooks on a loopback host (tests, demos)")
 	fs.StringVar(&c.ApproverWebhookURL, "approver-webhook-url", c.ApproverWebhookURL, "URL notified (signed) of every pending admin request")
 	fs.StringVar(&c.ApproverWebhookSecret, "approver-webhook-secret", c.ApproverWebhookSecret, "secret signing approver notifications; prefer the variable")
+	fs.DurationVar(&c.ConsoleSessionIdle, "console-session-idle", c.ConsoleSessionIdle, "admin console: a session unused this long ends")
+	fs.DurationVar(&c.ConsoleSessionMax, "console-session-max", c.ConsoleSessionMax, "admin console: a session ends this long after sign-in")
 	fs.IntVar(&c.KeyCacheSize, "key-cache-size", c.KeyCacheSize, "in-process key cache size, in entries")
 	fs.DurationVar(&c.NegativeCacheTTL, "negative-cache-ttl", c.NegativeCacheTTL, "how long a well-formed unknown key is remembered as unknown")
 	fs.DurationVar(&c.OutageGrace, "outage-grace", c.OutageGrace, "how long cached ACTIVE keys keep serving while Redis is unreachable (0: none)")
