@@ -121,6 +121,9 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	}
 	api.Register(mux)
 	admin.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
+	if err := g.console(mux); err != nil {
+		return nil, err
+	}
 	g.health(mux)
 	mux.Handle("GET /metrics", g.tel.Metrics)
 	if err := g.registerMetrics(g.tel.Meter); err != nil {
