@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -73,9 +74,17 @@ func TestConsoleFlow(t *testing.T) {
 	if status, body := h.partner(secret, "/accounts?page_size=100"); status != http.StatusOK || !strings.Contains(body, `"edges"`) {
 		t.Fatalf("partner with the revealed key: %d %s", status, body)
 	}
+	// What the replicas flush (registry.RecordUsage) shows on the key page
+	// and in the list.
+	lastUse := time.Now()
+	if err := h.reg.RecordUsage(context.Background(), map[string]registry.UsageDelta{keyID: {Count: 1284, Last: lastUse}}); err != nil {
+		t.Fatal(err)
+	}
 	alice.open("/keys/"+keyID, "key")
-	alice.wantText("Active", "lrk_")
+	alice.wantText("Active", "lrk_", "1284", lastUse.UTC().Format("2 Jan 2006, 15:04 UTC"))
 	alice.shot("12-key-active")
+	alice.open("/keys", "keys")
+	alice.wantText("1284")
 
 	editAndReject(t, alice, bob, keyID)
 
@@ -113,9 +122,18 @@ func TestConsoleFlow(t *testing.T) {
 	alice.open("/audit", "audit")
 	alice.wantText("Verified", "requested the creation of the key", "revealed the key", "suspended the key")
 	alice.shot("19-audit")
+	moreKeys(t, h)
 	alice.open("/keys", "keys")
-	alice.wantText("Acme Audit LLP", "Revoked", "Treasury")
+	alice.wantText("Acme Audit LLP", "Revoked", "Treasury", "Northwind Tax Advisors", "Q4 fund administration", "Awaiting approval")
 	alice.shot("20-keys")
+	// On a phone the menu becomes a top bar and the tables scroll.
+	alice.do(chromedp.EmulateViewport(390, 844))
+	alice.open("/keys", "keys")
+	alice.shot("25-keys-phone")
+	alice.do(chromedp.EmulateViewport(1280, 860))
+	alice.open("/keys?status=ACTIVE", "keys")
+	alice.wantText("Northwind Tax Advisors")
+	alice.noText("Acme Audit LLP", "Q4 fund administration")
 	alice.open("/admins", "admins")
 	alice.wantText("alice", "bob", "carol")
 	alice.shot("21-admins")
@@ -280,6 +298,33 @@ func waitStatus(t *testing.T, h *harness, secret string, status int) {
 		}
 		return nil
 	})
+}
+
+// moreKeys files two keys straight through the registry, so the list shows
+// several statuses: one active and used, one awaiting approval.
+func moreKeys(t *testing.T, h *harness) {
+	t.Helper()
+	ctx := context.Background()
+	alice, bob, carol := h.admins["alice"].ID, h.admins["bob"].ID, h.admins["carol"].ID
+	_, req, err := h.reg.FileCreate(ctx, bob, "Northwind Tax Advisors", []int64{3})
+	if err == nil {
+		_, _, err = h.reg.Approve(ctx, alice, req.ID)
+	}
+	if err == nil {
+		_, _, err = h.reg.Approve(ctx, carol, req.ID)
+	}
+	if err == nil {
+		_, _, err = h.reg.Reveal(ctx, bob, req.KeyID)
+	}
+	if err == nil {
+		err = h.reg.RecordUsage(ctx, map[string]registry.UsageDelta{req.KeyID: {Count: 87, Last: time.Now()}})
+	}
+	if err == nil {
+		_, _, err = h.reg.FileCreate(ctx, carol, "Q4 fund administration", []int64{4, 5})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 type response struct {
