@@ -122,6 +122,9 @@ func TestConsoleFlow(t *testing.T) {
 	alice.open("/audit", "audit")
 	alice.wantText("Verified", "requested the creation of the key", "revealed the key", "suspended the key")
 	alice.shot("19-audit")
+	alice.open("/audit?key="+keyID, "audit")
+	alice.wantText("revealed the key")
+	alice.noText("added the administrator")
 	moreKeys(t, h)
 	alice.open("/keys", "keys")
 	alice.wantText("Acme Audit LLP", "Revoked", "Treasury", "Northwind Tax Advisors", "Q4 fund administration", "Awaiting approval")
@@ -147,7 +150,23 @@ func createKey(t *testing.T, tb *tab, name string, entities ...string) string {
 	tb.submit(`a[href="/keys/new"]`, "create")
 	tb.do(chromedp.SendKeys(chromedp.ID("name"), name))
 	for _, e := range entities {
+		// Search by the start of the name with the Search button (the form
+		// as it works without JavaScript): the name and the entities picked
+		// so far stay, and the list shows the matches.
+		tb.do(chromedp.SetValue(chromedp.ID("q"), e[:4]))
+		tb.submit(`button[formaction]`, "create")
+		if got := tb.text("#entity-list"); !strings.Contains(got, e) {
+			t.Fatalf("search %q: %q not listed in %q", e[:4], e, got)
+		}
 		tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-name=%q] input[type=checkbox]`, e))))
+	}
+	tb.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("q").value = ""`))
+	tb.submit(`button[formaction]`, "create")
+	if n := run(tb, chromedp.Evaluate[int](`document.querySelectorAll('input[name=entity]:checked').length`)); n != len(entities) {
+		t.Fatalf("after searching, %d entities are ticked, want %d", n, len(entities))
+	}
+	if got := run(tb, chromedp.Value(chromedp.ID("name"))); got != name {
+		t.Fatalf("after searching, the name field holds %q, want %q", got, name)
 	}
 	if tb.name == "alice" && strings.HasPrefix(name, "Acme") {
 		tb.shot("03-create")

@@ -108,8 +108,13 @@ func (c *Console) picker(ctx context.Context, f keyForm, edit bool) (pickerData,
 	d.Matches = len(found)
 	// Picked entities stay in the list (and so in the form) whatever the
 	// search, first.
+	_, byID, _ := c.entities.all(ctx) // search succeeded: so does this
 	for _, ref := range d.Selected {
-		d.Entities = append(d.Entities, pickEntity{entity: entity{ID: ref.ID, Name: ref.Name}, Checked: true})
+		e, ok := byID[ref.ID]
+		if !ok {
+			e = entity{ID: ref.ID, Name: ref.Name}
+		}
+		d.Entities = append(d.Entities, pickEntity{entity: e, Checked: true})
 	}
 	for _, e := range found {
 		if !slices.Contains(f.Entities, e.ID) {
@@ -157,7 +162,11 @@ func (c *Console) createReview(w http.ResponseWriter, r *http.Request, v *visit)
 	if err != nil {
 		return err
 	}
-	if msg := f.check(); msg != "" {
+	msg := f.check()
+	if msg == "" {
+		msg = c.unknownEntities(r.Context(), f.Entities)
+	}
+	if msg != "" {
 		d, err := c.picker(r.Context(), f, false)
 		if err != nil {
 			return err
@@ -174,6 +183,21 @@ func (c *Console) createReview(w http.ResponseWriter, r *http.Request, v *visit)
 		Scope: counts, Quorum: c.reg.Quorum(), Hidden: f.values(), Action: "/keys", Back: "/keys/new?" + f.values().Encode()}
 	c.render(w, r, v, http.StatusOK, "review", d)
 	return nil
+}
+
+// unknownEntities names, for the review, the picked entities the upstream
+// does not list (deleted, or typed into the address): a key bound to them
+// would read nothing of them. "" when all are known.
+func (c *Console) unknownEntities(ctx context.Context, ids []int64) string {
+	if _, _, err := c.entities.all(ctx); err != nil {
+		return "" // unreadable upstream: the counts say so next
+	}
+	for _, ref := range c.entities.refs(ctx, ids) {
+		if !ref.Known {
+			return ref.Name + " is not an entity of this workspace in Ledger Enterprise (it may have been deleted). Untick it to go on."
+		}
+	}
+	return ""
 }
 
 // counts is what the scope resolver finds for entities, live.

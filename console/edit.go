@@ -51,6 +51,9 @@ func (c *Console) editReview(w http.ResponseWriter, r *http.Request, v *visit) e
 	}
 	changes, _, err := c.editOf(r.Context(), f, k)
 	msg := f.check()
+	if msg == "" {
+		msg = c.unknownEntities(r.Context(), f.Entities)
+	}
 	if msg == "" && err != nil {
 		msg = explain("", err).Message
 	}

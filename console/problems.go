@@ -77,8 +77,8 @@ func explain(op string, err error) problem {
 func forbiddenWords(op string) string {
 	switch strings.TrimPrefix(strings.TrimPrefix(op, "GET "), "POST ") {
 	case "/requests/{id}/{verb}":
-		return "You filed this request, so you can't approve or reject it: it needs other administrators. " +
-			"You can withdraw it instead. Only its requester can withdraw a request."
+		return "A request is approved or rejected by administrators other than the one who filed it, " +
+			"and only the one who filed it can withdraw it."
 	case "/keys/{id}/reveal":
 		return "Only the administrator who requested this key can reveal it."
 	}

@@ -36,6 +36,11 @@ func TestConsoleRefusals(t *testing.T) {
 		t.Fatalf("a form without its CSRF token filed %d key(s)", len(page.Items))
 	}
 
+	// An entity the upstream does not list (typed into the address) is
+	// refused at the review, before anything is filed.
+	alice.open("/keys/new/review?name=Ghost&entity=1&entity=999", "create")
+	alice.wantText("Entity 999 is not an entity of this workspace")
+
 	// A hostile name is text everywhere: no script runs, no element appears.
 	hostile := `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`
 	keyID := createKey(t, alice, hostile, "Payroll")
@@ -51,6 +56,13 @@ func TestConsoleRefusals(t *testing.T) {
 	}
 	bob.open("/requests", "requests")
 	bob.shot("23-hostile-name-as-text")
+
+	// Its requester withdraws it: closed, nothing created.
+	alice.open("/requests", "requests")
+	alice.submit(`a[href$="/abort"]`, "confirm")
+	alice.wantText("Withdraw your request")
+	alice.submit(`main form button[type=submit]`, "request")
+	alice.wantText("Your request is withdrawn", "Withdrawn")
 
 	// Signing out ends the session on the server, not only in the browser.
 	bob.submit(`form[action="/signout"] button`, "signin")
