@@ -13,6 +13,13 @@ import (
 	"reportgate/registry"
 )
 
+// Upstream reads the Ledger API with the operator's credentials: the
+// gateway's upstream client (and policy.Upstream) has this method.
+type Upstream interface {
+	// Fetch GETs pathAndQuery and returns the status and the body.
+	Fetch(ctx context.Context, pathAndQuery string) (status int, body []byte, err error)
+}
+
 // Scoper resolves what a set of entities covers (policy.Resolver does), for
 // the review step's live counts.
 type Scoper interface {
@@ -26,7 +33,7 @@ type Options struct {
 	Registry *registry.Registry
 	// Upstream reads the upstream's entities with the operator's
 	// credentials (names, search). Required.
-	Upstream policy.Upstream
+	Upstream Upstream
 	// Scopes gives the review step's counts. Required.
 	Scopes Scoper
 	// Sessions bound a session's life. Default 30m idle, 12h absolute.

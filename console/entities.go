@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-
-	"reportgate/policy"
 )
 
 // Entities are read from the upstream with the operator's credentials
@@ -48,7 +46,7 @@ type entityRef struct {
 }
 
 type directory struct {
-	up    policy.Upstream
+	up    Upstream
 	now   func() time.Time
 	group singleflight.Group
 
@@ -58,7 +56,7 @@ type directory struct {
 	fetched time.Time
 }
 
-func newDirectory(up policy.Upstream, now func() time.Time) *directory {
+func newDirectory(up Upstream, now func() time.Time) *directory {
 	return &directory{up: up, now: now}
 }
 

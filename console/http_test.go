@@ -41,7 +41,7 @@ func (u simUpstream) Fetch(ctx context.Context, pathAndQuery string) (int, []byt
 	return resp.StatusCode, b, err
 }
 
-var _ policy.Upstream = simUpstream{}
+var _ console.Upstream = simUpstream{}
 
 // server is a console alone behind an httptest server (TLS or not), for the
 // HTTP-level checks that need no browser.
