@@ -70,3 +70,11 @@ func errorMessage(err error, status int) string {
 	}
 	return err.Error()
 }
+
+// Message is what an admin reads of err, as the API words it: the reason of
+// a refusal or of bad input, nothing of an outage or an internal error. The
+// console shows it beside its own explanation.
+func Message(err error) string {
+	status, _ := statusFor(err)
+	return errorMessage(err, status)
+}

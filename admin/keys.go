@@ -39,11 +39,8 @@ func (a *API) listKeys(_ http.ResponseWriter, r *http.Request, _ registry.Admin)
 	if err != nil {
 		return 0, nil, err
 	}
-	out := KeyList{Keys: make([]Key, 0, len(page.Items)), NextCursor: page.NextCursor}
-	for _, k := range page.Items {
-		out.Keys = append(out.Keys, keyView(k))
-	}
-	return http.StatusOK, out, nil
+	keys, err := KeyViews(r.Context(), a.reg, page.Items)
+	return http.StatusOK, KeyList{Keys: keys, NextCursor: page.NextCursor}, err
 }
 
 func (a *API) getKey(_ http.ResponseWriter, r *http.Request, _ registry.Admin) (int, any, error) {
@@ -51,7 +48,14 @@ func (a *API) getKey(_ http.ResponseWriter, r *http.Request, _ registry.Admin) (
 		return 0, nil, err
 	}
 	k, err := a.reg.Key(r.Context(), r.PathValue("id"))
-	return http.StatusOK, keyView(k), err
+	if err != nil {
+		return 0, nil, err
+	}
+	keys, err := KeyViews(r.Context(), a.reg, []registry.Key{k})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, keys[0], nil
 }
 
 func (a *API) createKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
@@ -69,26 +73,36 @@ func (a *API) editKey(w http.ResponseWriter, r *http.Request, who registry.Admin
 	if err := decodeBody(w, r, &body, false); err != nil {
 		return 0, nil, err
 	}
-	var e registry.Edit
-	if body.Name != nil {
-		if *body.Name == "" {
-			return 0, nil, badRequest("name: must not be empty; omit it to keep the current name")
-		}
-		e.Name = *body.Name
-	}
-	if body.Entities != nil {
-		if len(*body.Entities) == 0 {
-			return 0, nil, badRequest("entities: must not be empty; omit it to keep the current entities")
-		}
-		e.Entities = *body.Entities
-	}
-	var err error
-	if e.RateLimit, err = rateLimitEdit(body.RateLimit, body.RateLimitBurst); err != nil {
+	e, err := NewEdit(body.Name, body.Entities, body.RateLimit, body.RateLimitBurst)
+	if err != nil {
 		return 0, nil, err
 	}
 	k, req, err := a.reg.FileEdit(r.Context(), who.ID, r.PathValue("id"), e)
 	a.notifyFiled(r.Context(), req, err)
 	return http.StatusAccepted, both(k, req), err
+}
+
+// NewEdit reads an edit as PATCH /v1/keys/{id} and the console take it: a
+// nil field keeps the key's value, a present but empty name or entity list
+// is refused (it would read as "keep"). The rate limit is rate "N/s", "N/m"
+// or "default" (the gateway's), with burst given only with N/s or N/m.
+func NewEdit(name *string, entities *[]int64, rate *string, burst *int) (registry.Edit, error) {
+	var e registry.Edit
+	if name != nil {
+		if *name == "" {
+			return e, badRequest("name: must not be empty; omit it to keep the current name")
+		}
+		e.Name = *name
+	}
+	if entities != nil {
+		if len(*entities) == 0 {
+			return e, badRequest("entities: must not be empty; omit it to keep the current entities")
+		}
+		e.Entities = *entities
+	}
+	var err error
+	e.RateLimit, err = rateLimitEdit(rate, burst)
+	return e, err
 }
 
 // rateLimitEdit reads an edit's rate limit: nil keeps the key's, "default"

@@ -25,7 +25,7 @@ func EnvName(flag string) string {
 // variable. Defaults are c's current values.
 func (c *Config) BindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "partner-facing proxy address")
-	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "admin API address (keys, webhooks, health, metrics)")
+	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "admin console (/) and admin API address (keys, webhooks, health, metrics)")
 	fs.StringVar(&c.UpstreamURL, "upstream-url", c.UpstreamURL, "Ledger Enterprise API base URL, e.g. https://api.vault.ledger.com (required)")
 	fs.StringVar(&c.UpstreamAPIUser, "upstream-api-user", c.UpstreamAPIUser, "operator X-Ledger-API-User sent upstream (required)")
 	fs.StringVar(&c.UpstreamAPIKey, "upstream-api-key", c.UpstreamAPIKey, "operator X-Ledger-API-Key sent upstream when set; prefer the variable")
@@ -44,6 +44,8 @@ func (c *Config) BindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ApproverWebhookSecret, "approver-webhook-secret", c.ApproverWebhookSecret, "secret signing approver notifications; prefer the variable")
 	fs.StringVar(&c.WebhookSealKey, "webhook-seal-key", c.WebhookSealKey, "key sealing webhook secrets in Redis, <id>:<base64 of 32 bytes>; prefer the variable")
 	fs.StringVar(&c.WebhookSealPreviousKeys, "webhook-seal-previous-keys", c.WebhookSealPreviousKeys, "earlier seal keys, comma-separated, to open what they sealed during a rotation; prefer the variable")
+	fs.DurationVar(&c.ConsoleSessionIdle, "console-session-idle", c.ConsoleSessionIdle, "admin console: a session unused this long ends")
+	fs.DurationVar(&c.ConsoleSessionMax, "console-session-max", c.ConsoleSessionMax, "admin console: a session ends this long after sign-in")
 	fs.IntVar(&c.KeyCacheSize, "key-cache-size", c.KeyCacheSize, "in-process key cache size, in entries")
 	fs.DurationVar(&c.NegativeCacheTTL, "negative-cache-ttl", c.NegativeCacheTTL, "how long a well-formed unknown key is remembered as unknown")
 	fs.DurationVar(&c.OutageGrace, "outage-grace", c.OutageGrace, "how long cached ACTIVE keys keep serving while Redis is unreachable (0: none)")

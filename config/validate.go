@@ -93,6 +93,10 @@ func (c *Config) Validate() error {
 	positive(add, "max-scan", c.MaxScan >= 100, "give at least 100 (default 10000)")
 	positive(add, "quorum", c.Quorum >= 1, "give at least 1 (default 2)")
 	positive(add, "request-ttl", c.RequestTTL >= 60e9, "give at least 1m (default 168h)")
+	positive(add, "console-session-idle", c.ConsoleSessionIdle >= time.Minute && c.ConsoleSessionIdle <= 24*time.Hour,
+		"give 1m to 24h (default 30m)")
+	positive(add, "console-session-max", c.ConsoleSessionMax >= c.ConsoleSessionIdle && c.ConsoleSessionMax <= 30*24*time.Hour,
+		"give at least --console-session-idle and at most 720h (default 12h)")
 	positive(add, "key-cache-size", c.KeyCacheSize >= 1, "give at least 1 (default 100000)")
 	positive(add, "negative-cache-ttl", c.NegativeCacheTTL >= 0, "give 0 (off) or a duration such as 5s")
 	positive(add, "outage-grace", c.OutageGrace >= 0, "give 0 (off) or a duration such as 5m")

@@ -50,6 +50,9 @@
 //	P admintoken:<hex>     string admin id, by SHA-256 of the token
 //	P admins               zset   all admin ids;  P admins:active  set  active admin ids (quorum)
 //	P audit                stream the audit log (see AuditEntry); P audit:head hash seq, hash
+//	P session:<hex sha256> hash   admin console session: admin created_at seen_at (sessions.go);
+//	                              by the SHA-256 of its id, which only the browser holds
+//	P usage:<unix hour>    hash   key id → requests in that hour (usage.go); expires a day later
 //	P events               Pub/Sub channel of Event (not a key)
 //	rate:P rl:<key id>     string a key's GCRA bucket, written by package ratelimit through
 //	                              github.com/go-redis/redis_rate, which adds "rate:"; expires when full

@@ -117,6 +117,7 @@ type scripts struct {
 	read, list, expireDue, adminChange                   *redis.Script
 	keyByHash, adminByToken, touch                       *redis.Script
 	scopeStore, scopeInvalidate, claimJobs               *redis.Script
+	session, usage                                       *redis.Script
 }
 
 func loadScripts() scripts {
@@ -138,6 +139,7 @@ func loadScripts() scripts {
 		read: op("read"), list: op("list"), expireDue: op("expire_due"), adminChange: op("admin_change"),
 		keyByHash: alone("key_by_hash"), adminByToken: alone("admin_by_token"), touch: alone("touch"),
 		scopeStore: alone("scope_store"), scopeInvalidate: alone("scope_invalidate"), claimJobs: alone("claim_jobs"),
+		session: alone("session"), usage: alone("usage"),
 	}
 }
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the given commands from the system's packages when they are
 # missing (Debian/Ubuntu, as root or through sudo); with no argument, what
-# `make test` needs: redis-server, and curl (the demo walk-through test
-# pastes curl lines). Idempotent. The load harness calls it for wrk and nginx.
+# `make test` needs: redis-server, curl (the demo walk-through test pastes
+# curl lines) and chromium (the admin console's browser tests drive a
+# headless one). Idempotent. The load harness calls it for wrk and nginx.
 #
 #   scripts/install-test-deps.sh [command …]   (each command's package has its name)
 set -euo pipefail
 
-[ $# -gt 0 ] || set -- redis-server curl
+[ $# -gt 0 ] || set -- redis-server curl chromium
 need=()
 for tool in "$@"; do
   command -v "$tool" >/dev/null 2>&1 || need+=("$tool")

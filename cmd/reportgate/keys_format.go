@@ -34,19 +34,21 @@ func printKey(w io.Writer, k admin.Key) {
 	row("Created", stamp(k.CreatedAt)+" by "+k.CreatedBy)
 	row("Revealed", stamp(k.RevealedAt))
 	row("Last used", stamp(k.LastUsedAt))
+	row("Requests, 24 h", strconv.FormatInt(k.Requests24h, 10))
 	row("Pending request", k.PendingRequest)
 	tw.Flush()
 }
 
 func printKeyList(w io.Writer, l admin.KeyList) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tNAME\tENTITIES\tKEY\tPENDING")
+	fmt.Fprintln(tw, "ID\tSTATUS\tNAME\tENTITIES\tKEY\tLAST USED\t24H\tPENDING")
 	for _, k := range l.Keys {
 		prefix := "-"
 		if k.DisplayPrefix != "" {
 			prefix = k.DisplayPrefix + "…"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Status, k.Name, joinIDs(k.Entities), prefix, dash(k.PendingRequest))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", k.ID, k.Status, k.Name, joinIDs(k.Entities), prefix,
+			dash(stamp(k.LastUsedAt)), k.Requests24h, dash(k.PendingRequest))
 	}
 	tw.Flush()
 	nextPage(w, l.NextCursor)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,5 +32,24 @@ func TestWalkthroughScript(t *testing.T) {
 	t.Log(out.String())
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWalkthroughStartsInTheConsole: the printed walk-through gives the
+// console's address and every admin's sign-in token first.
+func TestWalkthroughStartsInTheConsole(t *testing.T) {
+	e := &env{gw: "http://gw", admin: "http://127.0.0.1:9090", sim: "http://sim", hook: "http://hook", binary: "rg",
+		tokens: map[string]string{"alice": "lra_A", "bob": "lra_B", "carol": "lra_C"}}
+	var out bytes.Buffer
+	printWalkthrough(&out, e, steps(e))
+	text := out.String()
+	console := strings.Index(text, "open http://127.0.0.1:9090/ and sign in")
+	if console < 0 || console > strings.Index(text, "# 1.") {
+		t.Fatalf("the walk-through does not start with the console:\n%s", text)
+	}
+	for _, line := range []string{"alice  lra_A", "bob    lra_B", "carol  lra_C"} {
+		if !strings.Contains(text, line) {
+			t.Errorf("no %q in the walk-through", line)
+		}
 	}
 }

@@ -89,10 +89,22 @@ func printWalkthrough(w io.Writer, e *env, ss []step) {
 	fmt.Fprintf(w, `
 reportgate demo is running: upstream simulator %s, gateway %s, admin API %s,
 a partner's webhook receiver %s. Workspace %q; admins alice, bob and carol.
-Paste these lines into another shell, in order (Ctrl-C here stops the demo).
+
+The admin console: open %s/ and sign in with an admin's token
+  alice  %s
+  bob    %s
+  carol  %s
+(each admin in a browser or private window of their own). As alice, Create
+Reporting API Key for Treasury and Trading Desk; as bob and carol, approve it
+under Requests; as alice, Reveal it.
+
+Or the same workflow from a shell: paste these lines into another one, in
+order (Ctrl-C here stops the demo). To go on with the console's key instead,
+paste the first block, then KEY=<its id, key_… in the key page's address> and
+SECRET=<the revealed key>, and start at step 7.
 
 %s
-`, e.sim, e.gw, e.admin, e.hook, Workspace, preamble(e))
+`, e.sim, e.gw, e.admin, e.hook, Workspace, e.admin, e.tokens["alice"], e.tokens["bob"], e.tokens["carol"], preamble(e))
 	for i, s := range ss {
 		fmt.Fprintf(w, "\n# %d. %s\n%s\n", i+1, s.title, line(s))
 	}

@@ -116,12 +116,20 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	nopts.AllowLoopback = cfg.AllowLoopbackHTTPWebhooks
 	g.notifier = notify.NewNotifier(g.reg, g.policy.Resolver(), g.policy.Owners(), nopts)
 	mux := http.NewServeMux()
-	api := admin.NewAPI(g.reg, g.log)
+	// Approvers hear of requests filed through the API and the console alike.
+	var filed func(context.Context, registry.Request)
 	if cfg.ApproverWebhookURL != "" {
-		api.OnRequestFiled(notify.NewApprovers(g.reg, cfg.ApproverWebhookURL, cfg.ApproverWebhookSecret, g.now, g.log).Filed)
+		filed = notify.NewApprovers(g.reg, cfg.ApproverWebhookURL, cfg.ApproverWebhookSecret, g.now, g.log).Filed
+	}
+	api := admin.NewAPI(g.reg, g.log)
+	if filed != nil {
+		api.OnRequestFiled(filed)
 	}
 	api.Register(mux)
 	notify.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
+	if err := g.console(mux, filed); err != nil {
+		return nil, err
+	}
 	health.Register(mux,
 		health.Check{Name: "redis", Run: g.reg.Ping},
 		health.Check{Name: "upstream", Run: g.up.Check},
