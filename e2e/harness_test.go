@@ -30,6 +30,7 @@ type world struct {
 	redis  *redistest.Server
 	reg    *registry.Registry
 	admins []registry.Admin
+	tokens []string // the admins' bearer tokens, in the same order
 	logs   *testkit.LogBuffer
 }
 
@@ -45,11 +46,11 @@ func newWorld(t *testing.T, simCfg ledgersim.Config) *world {
 	}
 	w.reg = reg
 	for _, name := range []string{"alice", "bob", "carol"} {
-		a, _, err := reg.CreateAdmin(context.Background(), name)
+		a, token, err := reg.CreateAdmin(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.admins = append(w.admins, a)
+		w.admins, w.tokens = append(w.admins, a), append(w.tokens, token)
 	}
 	return w
 }
@@ -88,7 +89,8 @@ func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n not
 			w.t.Fatal(err)
 		}
 	}
-	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil)), Notifier: n}
+	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil)), Notifier: n,
+		UsageFlush: 50 * time.Millisecond}
 	if clk != nil {
 		opts.Now = clk.Now
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"reportgate/ratelimit"
+	"reportgate/registry"
 )
 
 // Errors of KeyCache.Authenticate, each mapped to one answer by the proxy.
@@ -68,8 +69,9 @@ type CacheOptions struct {
 }
 
 type cached struct {
-	p    Principal
-	used atomic.Int64 // unix nanos of the last successful authentication
+	p     Principal
+	used  atomic.Int64 // unix nanos of the last successful authentication
+	count atomic.Int64 // successful authentications since the last TakeUsed
 }
 
 // KeyCache authenticates reporting keys: an in-process LRU in front of the
@@ -95,8 +97,6 @@ type KeyCache struct {
 	// failedAt of the last failure.
 	lastContact atomic.Int64
 	failedAt    atomic.Int64
-
-	flushed atomic.Int64 // unix nanos of the last TakeUsed
 
 	hits, misses, negHits, evictions atomic.Uint64
 }
@@ -196,6 +196,7 @@ func (c *KeyCache) use(e *cached, hash [32]byte) (*Principal, error) {
 	p, err := c.decide(e, hash)
 	if err == nil {
 		e.used.Store(c.opts.Now().UnixNano())
+		e.count.Add(1)
 	}
 	return p, err
 }
@@ -249,15 +250,22 @@ func (c *KeyCache) fallback(hash [32]byte, now time.Time) (*Principal, error) {
 	return c.use(e, hash)
 }
 
-// TakeUsed returns the keys used since the previous call, with the time of
-// their last use, for Registry.TouchLastUsed. Called periodically, off the
-// request path.
-func (c *KeyCache) TakeUsed() map[string]time.Time {
-	since := c.flushed.Swap(c.opts.Now().UnixNano())
-	out := map[string]time.Time{}
+// TakeUsed returns the use of each key since the previous call (its
+// requests and the time of the last), for Registry.RecordUsage, and starts
+// counting again. Called every few seconds, off the request path, which
+// only adds to two atomics per request. The counts of a key evicted from the
+// cache before the call are lost (the cache holds every key in use unless it
+// is too small for them).
+func (c *KeyCache) TakeUsed() map[string]registry.UsageDelta {
+	out := map[string]registry.UsageDelta{}
 	for _, e := range c.keys.Values() {
-		if at := e.used.Load(); at > since {
-			out[e.p.ID] = time.Unix(0, at)
+		if n := e.count.Swap(0); n > 0 {
+			d := out[e.p.ID] // a key re-inserted after an invalidation may appear twice
+			d.Count += n
+			if at := time.Unix(0, e.used.Load()); at.After(d.Last) {
+				d.Last = at
+			}
+			out[e.p.ID] = d
 		}
 	}
 	return out

@@ -236,11 +236,17 @@ func TestCacheTakeUsed(t *testing.T) {
 	clock.Advance(time.Second)
 	_, _ = c.Authenticate(ctx, []byte("k1"))
 	used := c.TakeUsed()
-	if len(used) != 2 || !used["key1"].Equal(clock.Now()) {
-		t.Fatalf("TakeUsed() = %v, want key1 at %v and key2", used, clock.Now())
+	if len(used) != 2 || used["key1"].Count != 2 || !used["key1"].Last.Equal(clock.Now()) || used["key2"].Count != 1 {
+		t.Fatalf("TakeUsed() = %v, want key1 twice, last at %v, and key2 once", used, clock.Now())
 	}
 	clock.Advance(time.Second)
 	if used := c.TakeUsed(); len(used) != 0 {
 		t.Errorf("TakeUsed() after no use = %v, want empty", used)
+	}
+	// A refused key (inactive) is not counted as used.
+	tb.set("k3", Principal{ID: "key3"})
+	_, _ = c.Authenticate(ctx, []byte("k3"))
+	if used := c.TakeUsed(); len(used) != 0 {
+		t.Errorf("TakeUsed() after an inactive key's request = %v, want empty", used)
 	}
 }

@@ -132,30 +132,6 @@ func (r *Registry) KeyByHash(ctx context.Context, hash [32]byte) (Key, error) {
 	return parseKey(f)
 }
 
-// TouchLastUsed records when keys were last used (key id → time), in one
-// round trip; older times than the stored ones are ignored. The proxy
-// batches its calls. It is not a change of the key: no generation bump, no
-// event, no audit entry.
-func (r *Registry) TouchLastUsed(ctx context.Context, ids map[string]time.Time) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	args := make([]any, 0, 1+2*len(ids))
-	args = append(args, r.prefix)
-	for id, at := range ids {
-		if !validID(id, keyIDPrefix) {
-			return invalidf("key id %q is malformed", id)
-		}
-		args = append(args, id, at.UnixMilli())
-	}
-	err := r.scripts.touch.Run(ctx, r.client, []string{r.key("keys")}, args...).Err()
-	if err != nil {
-		err = classify(err, "touch last used")
-		r.logFailure("touch last used", err)
-	}
-	return err
-}
-
 // change runs a state script that answers {key hash, request hash}.
 func (r *Registry) change(ctx context.Context, s *redis.Script, what string, now time.Time, args ...any) (Key, Request, error) {
 	v, err := r.run(ctx, s, what, now, args...)

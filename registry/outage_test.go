@@ -29,22 +29,22 @@ func TestRedisDownIsUnavailableNeverNotFound(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	calls := map[string]func() error{
-		"KeyByHash":     func() error { _, err := e.reg.KeyByHash(ctx, KeyHash([]byte(secret))); return err },
-		"Key":           func() error { _, err := e.reg.Key(ctx, k.ID); return err },
-		"ListKeys":      func() error { _, err := e.reg.ListKeys(ctx, "", 0); return err },
-		"Request":       func() error { _, err := e.reg.Request(ctx, req.ID); return err },
-		"ListRequests":  func() error { _, err := e.reg.ListRequests(ctx, "", "", 0); return err },
-		"Approve":       func() error { _, _, err := e.reg.Approve(ctx, e.id(1), req.ID); return err },
-		"FileCreate":    func() error { _, _, err := e.reg.FileCreate(ctx, e.id(0), "k", []int64{1}); return err },
-		"Reveal":        func() error { _, _, err := e.reg.Reveal(ctx, e.id(0), k.ID); return err },
-		"Suspend":       func() error { _, err := e.reg.Suspend(ctx, e.id(0), k.ID); return err },
-		"AdminByToken":  func() error { _, err := e.reg.AdminByToken(ctx, e.tokens[0]); return err },
-		"CreateAdmin":   func() error { _, _, err := e.reg.CreateAdmin(ctx, "x"); return err },
-		"ListAdmins":    func() error { _, err := e.reg.ListAdmins(ctx); return err },
-		"Audit":         func() error { _, err := e.reg.Audit(ctx, "", 0); return err },
-		"VerifyAudit":   func() error { _, err := e.reg.VerifyAudit(ctx); return err },
-		"ExpireDue":     func() error { _, err := e.reg.ExpireDue(ctx); return err },
-		"TouchLastUsed": func() error { return e.reg.TouchLastUsed(ctx, map[string]time.Time{k.ID: time.Now()}) },
+		"KeyByHash":    func() error { _, err := e.reg.KeyByHash(ctx, KeyHash([]byte(secret))); return err },
+		"Key":          func() error { _, err := e.reg.Key(ctx, k.ID); return err },
+		"ListKeys":     func() error { _, err := e.reg.ListKeys(ctx, "", 0); return err },
+		"Request":      func() error { _, err := e.reg.Request(ctx, req.ID); return err },
+		"ListRequests": func() error { _, err := e.reg.ListRequests(ctx, "", "", 0); return err },
+		"Approve":      func() error { _, _, err := e.reg.Approve(ctx, e.id(1), req.ID); return err },
+		"FileCreate":   func() error { _, _, err := e.reg.FileCreate(ctx, e.id(0), "k", []int64{1}); return err },
+		"Reveal":       func() error { _, _, err := e.reg.Reveal(ctx, e.id(0), k.ID); return err },
+		"Suspend":      func() error { _, err := e.reg.Suspend(ctx, e.id(0), k.ID); return err },
+		"AdminByToken": func() error { _, err := e.reg.AdminByToken(ctx, e.tokens[0]); return err },
+		"CreateAdmin":  func() error { _, _, err := e.reg.CreateAdmin(ctx, "x"); return err },
+		"ListAdmins":   func() error { _, err := e.reg.ListAdmins(ctx); return err },
+		"Audit":        func() error { _, err := e.reg.Audit(ctx, "", 0); return err },
+		"VerifyAudit":  func() error { _, err := e.reg.VerifyAudit(ctx); return err },
+		"ExpireDue":    func() error { _, err := e.reg.ExpireDue(ctx); return err },
+		"RecordUsage":  func() error { return e.reg.RecordUsage(ctx, map[string]UsageDelta{k.ID: {Count: 1, Last: time.Now()}}) },
 	}
 	for name, call := range calls {
 		err := call()

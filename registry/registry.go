@@ -115,7 +115,7 @@ var luaFiles embed.FS
 type scripts struct {
 	fileCreate, fileChange, vote, abort, reveal, suspend *redis.Script
 	read, list, expireDue, adminChange                   *redis.Script
-	keyByHash, adminByToken, touch                       *redis.Script
+	keyByHash, adminByToken                              *redis.Script
 	scopeStore, scopeInvalidate, claimJobs               *redis.Script
 	session, usage                                       *redis.Script
 }
@@ -137,7 +137,7 @@ func loadScripts() scripts {
 		fileCreate: op("file_create"), fileChange: op("file_change"), vote: op("vote"),
 		abort: op("abort"), reveal: op("reveal"), suspend: op("suspend"),
 		read: op("read"), list: op("list"), expireDue: op("expire_due"), adminChange: op("admin_change"),
-		keyByHash: alone("key_by_hash"), adminByToken: alone("admin_by_token"), touch: alone("touch"),
+		keyByHash: alone("key_by_hash"), adminByToken: alone("admin_by_token"),
 		scopeStore: alone("scope_store"), scopeInvalidate: alone("scope_invalidate"), claimJobs: alone("claim_jobs"),
 		session: alone("session"), usage: alone("usage"),
 	}

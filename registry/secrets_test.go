@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // dumpRedis returns every key name and every value in the database, whatever
@@ -72,7 +71,7 @@ func TestNoSecretInRedisOrLogs(t *testing.T) {
 	_, req = must2(e.reg.FileRevoke(ctx, e.id(0), k.ID))(t)
 	e.approveAll(req.ID)
 	k2, secret2 := e.activeKey("second", 3)
-	if err := e.reg.TouchLastUsed(ctx, map[string]time.Time{k2.ID: e.clock.Now()}); err != nil {
+	if err := e.reg.RecordUsage(ctx, map[string]UsageDelta{k2.ID: {Count: 1, Last: e.clock.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	must(e.reg.AdminByToken(ctx, e.tokens[1]))(t)

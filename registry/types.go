@@ -39,7 +39,7 @@ type Key struct {
 	CreatedBy     string // admin id of the requester, the only admin who may reveal
 	CreatedAt     time.Time
 	RevealedAt    time.Time // zero before reveal
-	LastUsedAt    time.Time // zero if never used; see TouchLastUsed
+	LastUsedAt    time.Time // zero if never used; see RecordUsage
 	// PendingRequest is the id of the key's one pending request, or "".
 	PendingRequest string
 	// RateLimit is the key's own budget; the zero value is the gateway's

@@ -353,26 +353,3 @@ func TestListPaging(t *testing.T) {
 		t.Fatalf("approved list = %+v", approved.Items)
 	}
 }
-
-func TestTouchLastUsed(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, 1, 2)
-	ctx := context.Background()
-	k, _ := e.activeKey("k", 1)
-	t1 := e.clock.Now().Add(time.Minute)
-	err := e.reg.TouchLastUsed(ctx, map[string]time.Time{k.ID: t1, "key_019ca9450a00Au4xmGbosFGs": t1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.reg.TouchLastUsed(ctx, map[string]time.Time{k.ID: t1.Add(-time.Hour)}); err != nil { // older: ignored
-		t.Fatal(err)
-	}
-	got := must(e.reg.Key(ctx, k.ID))(t)
-	if !got.LastUsedAt.Equal(t1) || got.Generation != k.Generation {
-		t.Fatalf("LastUsedAt = %v (generation %d), want %v and generation %d", got.LastUsedAt, got.Generation, t1, k.Generation)
-	}
-	if n, _ := e.client.Exists(ctx, e.reg.key("key:key_019ca9450a00Au4xmGbosFGs")).Result(); n != 0 {
-		t.Fatal("touching an unknown key created a record")
-	}
-	wantErr(t, "malformed id", e.reg.TouchLastUsed(ctx, map[string]time.Time{"k}": t1}), ErrInvalid)
-}

@@ -43,24 +43,29 @@ type Options struct {
 	Notifier notify.NotifierOptions
 	// Version is reported in telemetry resources.
 	Version string
+	// UsageFlush is how often the keys' use counted in memory goes to
+	// Redis. Default 5s (tests shorten it).
+	UsageFlush time.Duration
 }
 
 // Gateway is one replica: the partner proxy, the admin listener and their
 // background work, sharing one Redis client.
 type Gateway struct {
-	cfg      config.Config
-	log      *slog.Logger
-	now      func() time.Time
-	rdb      redis.UniversalClient
-	ownRedis bool
-	reg      *registry.Registry
-	keys     *keycache.KeyCache
-	limiter  *ratelimit.Limiter
-	up       *upstream.Client
-	policy   *policy.Engine
-	notifier *notify.Notifier
-	proxy    *proxy.Proxy
-	admin    *http.Server
+	cfg config.Config
+	log *slog.Logger
+	now func() time.Time
+	// usageFlush is Options.UsageFlush with its default.
+	usageFlush time.Duration
+	rdb        redis.UniversalClient
+	ownRedis   bool
+	reg        *registry.Registry
+	keys       *keycache.KeyCache
+	limiter    *ratelimit.Limiter
+	up         *upstream.Client
+	policy     *policy.Engine
+	notifier   *notify.Notifier
+	proxy      *proxy.Proxy
+	admin      *http.Server
 
 	tel         *telemetry.Telemetry
 	redisErrors atomic.Int64
@@ -73,7 +78,8 @@ type Gateway struct {
 // New builds a gateway from a validated configuration. It touches no
 // network: Start does.
 func New(cfg config.Config, opts Options) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: opts.Logger, now: opts.Now, rdb: opts.Redis}
+	g := &Gateway{cfg: cfg, log: opts.Logger, now: opts.Now, rdb: opts.Redis,
+		usageFlush: cmp.Or(opts.UsageFlush, defaultUsageFlush)}
 	if g.log == nil {
 		g.log = slog.Default()
 	}
@@ -188,7 +194,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.limiter.Start()
 	g.spawn(func() { g.reg.Watch(bg, g) })
 	g.spawn(func() { g.reg.RunExpirer(bg, time.Minute) })
-	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
+	g.spawn(func() { g.every(bg, g.usageFlush, g.flushUsage) })
 	g.spawn(func() { g.notifier.Run(bg) })
 	g.spawn(func() { g.resealWebhooks(bg) })
 	g.spawn(func() {
@@ -226,10 +232,15 @@ func (g *Gateway) every(ctx context.Context, d time.Duration, f func(context.Con
 	}
 }
 
-func (g *Gateway) flushLastUsed(ctx context.Context) {
+// defaultUsageFlush is how often the keys' use counted in memory goes to
+// Redis ("last used", "requests in the last 24 h"): a crash loses at most
+// this much of it.
+const defaultUsageFlush = 5 * time.Second
+
+func (g *Gateway) flushUsage(ctx context.Context) {
 	if used := g.keys.TakeUsed(); len(used) > 0 {
-		if err := g.reg.TouchLastUsed(ctx, used); err != nil {
-			g.log.Warn("last-used times not recorded", "err", err)
+		if err := g.reg.RecordUsage(ctx, used); err != nil {
+			g.log.Warn("key usage not recorded", "keys", len(used), "err", err)
 		}
 	}
 }
