@@ -14,7 +14,7 @@ import (
 	"reportgate/registry"
 )
 
-// API serves the admin routes of DESIGN.md §2 over a registry. It keeps no
+// API serves the admin routes of docs/design.md §5 over a registry. It keeps no
 // state of its own and is safe for concurrent use.
 type API struct {
 	reg    *registry.Registry

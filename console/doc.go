@@ -1,5 +1,5 @@
 // Package console is the admin console: the whole reporting-key workflow of
-// DESIGN.md §2 in a browser, for workspace administrators who have never seen
+// docs/design.md §5 in a browser, for workspace administrators who have never seen
 // a shell. It follows Ledger's own help page and its words: "Create
 // Reporting API Key", requests awaiting your approval, "Reveal", a secret
 // that "can only be shown and copied once".

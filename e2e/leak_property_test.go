@@ -23,7 +23,7 @@ import (
 
 var leakSeed = flag.Uint64("leak.seed", 20261126, "seed of TestNothingLeaks: keys' entities, requests, filters, pages")
 
-// TestNothingLeaks is the property test of DESIGN §1: random keys (random
+// TestNothingLeaks is the property test of docs/design.md §1: random keys (random
 // entity sets) read every route a key may call, with random filters,
 // pages and ids, and every answer is compared with an oracle built apart
 // from the gateway: the scope from the simulator's data set (scopeOf), the
@@ -150,7 +150,7 @@ func (r *leakRun) entitySet() []int64 {
 // ---- lists ----
 
 // scopeParam is a filter naming scope-bearing ids: the gateway keeps the
-// caller's values to the scope (DESIGN §4), so the oracle does too.
+// caller's values to the scope (docs/design.md §4), so the oracle does too.
 type scopeParam struct {
 	name   string
 	set    func(oracle) map[int64]bool

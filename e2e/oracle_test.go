@@ -7,7 +7,7 @@ import (
 )
 
 // oracle is a key's scope computed from the simulator's data set, apart
-// from the gateway's own code (DESIGN §1).
+// from the gateway's own code (docs/design.md §1).
 type oracle struct {
 	entities, accounts, users, groups, whitelists, transactions map[int64]bool
 	requests, digests, messages                                 map[int64]bool

@@ -15,7 +15,7 @@ import (
 
 // TestSuspendPropagatesToOtherReplica measures how long a second replica
 // (same Redis) keeps accepting a key after it was suspended through the
-// registry. DESIGN's goal is p99 under 50 ms; the figure goes in the README.
+// registry. The design's goal is p99 under 50 ms; the figure goes in the README.
 func TestSuspendPropagatesToOtherReplica(t *testing.T) {
 	w := newWorld(t, ledgersim.DefaultConfig())
 	_ = w.gateway(nil, nil) // replica 1, where admins act (through the registry)

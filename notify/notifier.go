@@ -59,7 +59,7 @@ type NotifierOptions struct {
 }
 
 // Notifier delivers upstream events to the partners whose scope covers
-// them, signed with each partner's secret, at least once (DESIGN §6). Run it
+// them, signed with each partner's secret, at least once (docs/design.md §8). Run it
 // on every replica: the consumer group and job leases share the work.
 type Notifier struct {
 	reg    *registry.Registry

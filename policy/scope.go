@@ -24,7 +24,7 @@ func (s IDSet) Has(id int64) bool {
 }
 
 // Scope is what one key may read: its entities and what they cover
-// (DESIGN §1). A Scope is immutable once built and safe for concurrent use.
+// (docs/design.md §1). A Scope is immutable once built and safe for concurrent use.
 type Scope struct {
 	Entities   IDSet
 	Accounts   IDSet

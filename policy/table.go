@@ -1,7 +1,7 @@
 package policy
 
 // Strategy is how a reporting key's scope is enforced on one operation
-// (DESIGN §4). Exactly one per operation.
+// (docs/design.md §4). Exactly one per operation.
 type Strategy uint8
 
 const (
@@ -275,7 +275,7 @@ func Table() []Rule {
 		owner("/requests/{request_id}/governance-status", "request_id", RequestOwner, Check{Shape: ObjectTarget, Wrap: "request"}),
 		deny("POST", "/requests/{request_id}/reject", approvals),
 
-		// Partner webhooks are the gateway's own (DESIGN §6).
+		// Partner webhooks are the gateway's own (docs/design.md §8).
 		{Method: "GET", Path: "/notifications/configuration", Strategy: Gateway},
 		{Method: "PUT", Path: "/notifications/configuration", Strategy: Gateway},
 		{Method: "DELETE", Path: "/notifications/configuration", Strategy: Gateway},

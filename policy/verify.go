@@ -25,7 +25,7 @@ func (v *Violation) Error() string {
 	return fmt.Sprintf("policy: %s %d is outside the key's %s", v.Field, v.ID, v.Set)
 }
 
-// Verifier checks upstream bodies against a scope (DESIGN §3 step 7). It
+// Verifier checks upstream bodies against a scope (docs/design.md §3 step 7). It
 // keeps parsers in a pool and is safe for concurrent use; a steady state
 // allocates nothing on the shapes that need no upstream read.
 type Verifier struct {

@@ -109,7 +109,7 @@ func parseError(err error) *apiError {
 }
 
 // statusRateLimited is the upstream's status for a breached rate limit
-// (DESIGN §3); reason420 is its reason phrase, which fasthttp does not know.
+// (docs/design.md §3); reason420 is its reason phrase, which fasthttp does not know.
 const statusRateLimited = 420
 
 var reason420 = []byte("Enhance Your Calm")

@@ -12,7 +12,7 @@ import (
 )
 
 // FuzzScanHeaders reads a request with arbitrary header lines and checks
-// the rewrite of DESIGN §3 step 5 against an oracle written apart from it:
+// the rewrite of docs/design.md §3 step 5 against an oracle written apart from it:
 // the key and workspace headers are counted as a case-insensitive match
 // would count them, method overrides are seen in any case and '_'
 // spelling, and after the strip-then-add the upstream would get exactly

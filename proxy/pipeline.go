@@ -52,7 +52,7 @@ func (s *state) reset(now time.Time) {
 	s.answered, s.decision, s.class = false, "", noClass
 }
 
-// serve is the fasthttp handler: the pipeline of DESIGN §3, in order.
+// serve is the fasthttp handler: the pipeline of docs/design.md §3, in order.
 func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	st := p.states.Get().(*state)
 	st.reset(p.opts.Now())
@@ -73,7 +73,7 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	p.states.Put(st)
 }
 
-// steps are the pipeline of DESIGN §3 in order (step 3, rate limiting, sits
+// steps are the pipeline of docs/design.md §3 in order (step 3, rate limiting, sits
 // between authenticate and authorize); the access log (step 8) follows.
 var steps = [...]struct {
 	name string

@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Notification storage (DESIGN §6). Upstream events enter a stream read by a
+// Notification storage (docs/design.md §8). Upstream events enter a stream read by a
 // consumer group, so an event taken by a replica that dies is claimed by
 // another; each event becomes one delivery job per partner whose scope
 // covers it; jobs wait in a sorted set scored by their next attempt time,

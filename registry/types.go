@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Status is a key's place in its lifecycle (DESIGN.md §2), spelled like the
+// Status is a key's place in its lifecycle (docs/design.md §5), spelled like the
 // upstream's own read-only API keys:
 //
 //	PENDING_APPROVAL → PENDING_SECRET → ACTIVE ⇄ SUSPENDED → REVOKED

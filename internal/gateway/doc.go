@@ -1,8 +1,10 @@
 // Package gateway wires one reportgate replica from its configuration: the
-// registry and its key cache, the policy (router, scope resolver, owners,
-// lister, verifier), the partner proxy, the admin listener with health and
-// readiness, and the background work (invalidation subscription, request
-// expiry, last-used flushes). `reportgate serve`, `reportgate demo` and the
-// end-to-end tests all run a gateway through this package, so there is one
-// wiring. It holds no logic of its own beyond that.
+// Redis client, the registry, the key cache and the rate limiter, the
+// upstream client and the policy engine over it, the partner proxy, the
+// admin listener (the JSON API, the console, the upstream's notifications,
+// health, readiness and metrics), and the background work (invalidation
+// subscription, request expiry, usage flushes, notification delivery).
+// `reportgate serve`, `reportgate demo` and the end-to-end tests all run a
+// gateway through this package, so there is one wiring. It holds no logic
+// of its own: each part brings its checks, metrics and adapters.
 package gateway
