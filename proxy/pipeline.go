@@ -34,7 +34,6 @@ type state struct {
 	retry    time.Duration       // a refusal's Retry-After
 	limited  bool                // refused by the key's rate limit: X-RateLimit-* too
 	num      []byte              // scratch for formatting header values
-	scope    *policy.Scope
 	// out is the query sent upstream; uri the request target built from it.
 	out, uri []byte
 	// answered is set when the gateway answered without the upstream.
