@@ -161,22 +161,33 @@ type shard struct {
 	replicas []string
 }
 
-// slots is CLUSTER SLOTS as node p answers it.
+// slots is CLUSTER SLOTS as node p answers it: the map go-redis's cluster
+// client loads, so the view clients get.
 func slots(ctx context.Context, p *proc) ([]shard, error) {
-	cl := p.client()
-	defer cl.Close()
-	ranges, err := cl.ClusterSlots(ctx).Result()
+	v, err := p.do(ctx, "CLUSTER", "SLOTS")
 	if err != nil {
 		return nil, err
 	}
+	ranges, _ := v.([]any)
 	out := make([]shard, 0, len(ranges))
 	for _, r := range ranges {
-		s := shard{from: int(r.Start), to: int(r.End)}
-		for i, n := range r.Nodes {
+		parts, _ := r.([]any)
+		if len(parts) < 3 {
+			return nil, fmt.Errorf("CLUSTER SLOTS entry %v", r)
+		}
+		from, _ := parts[0].(int64)
+		to, _ := parts[1].(int64)
+		s := shard{from: int(from), to: int(to)}
+		for i, n := range parts[2:] {
+			node, _ := n.([]any)
+			if len(node) < 2 {
+				return nil, fmt.Errorf("CLUSTER SLOTS node %v", n)
+			}
+			addr := fmt.Sprintf("%v:%v", node[0], node[1])
 			if i == 0 {
-				s.master = n.Addr
+				s.master = addr
 			} else {
-				s.replicas = append(s.replicas, n.Addr)
+				s.replicas = append(s.replicas, addr)
 			}
 		}
 		out = append(out, s)

@@ -191,23 +191,6 @@ func (s *Sentinel) settled(ctx context.Context) (bool, string) {
 	return true, ""
 }
 
-// fields reads one entry of SENTINEL REPLICAS/SENTINELS (a flat list in
-// RESP2, a map in RESP3).
-func fields(v any) map[string]string {
-	out := map[string]string{}
-	switch t := v.(type) {
-	case []any:
-		for i := 0; i+1 < len(t); i += 2 {
-			out[fmt.Sprint(t[i])] = fmt.Sprint(t[i+1])
-		}
-	case map[any]any:
-		for k, val := range t {
-			out[fmt.Sprint(k)] = fmt.Sprint(val)
-		}
-	}
-	return out
-}
-
 func (s *Sentinel) node(addr string) *proc {
 	for _, p := range s.nodes {
 		if p.addr() == addr {
