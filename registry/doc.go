@@ -1,6 +1,8 @@
 // Package registry is the gateway's state in Redis: reporting keys, admin
 // accounts, key requests with their quorum rules, the hash-chained audit log
 // and rate-limit budgets, plus the in-process key cache and its invalidation.
+// It must not trust a Redis failover: an admin action is acknowledged only
+// once durable, and the invalidation subscription only while proven alive.
 //
 // All keys of one workspace share a Redis hash tag, so multi-key scripts run
 // on Cluster. Every transition is atomic. "Not found" and "Redis unreachable"
@@ -45,7 +47,9 @@
 //	P admintoken:<hex>     string admin id, by SHA-256 of the token
 //	P admins               zset   all admin ids;  P admins:active  set  active admin ids (quorum)
 //	P audit                stream the audit log (see AuditEntry); P audit:head hash seq, hash
-//	P events               Pub/Sub channel of Event (not a key)
+//	P events               Pub/Sub channel of Event (not a key); every message also carries
+//	                              mid and prev, its place in the channel's chain (lua/events.lua)
+//	P events:last          string mid of the last message published on P events
 //	rate:P rl:<key id>     string a key's GCRA bucket (its theoretical arrival time), written by
 //	                              github.com/go-redis/redis_rate, which adds "rate:"; expires when full
 //
@@ -65,6 +69,20 @@
 // chain: record AuditVerification.HeadHash outside Redis to anchor it.
 //
 // The in-process key cache (cache*.go) is maintained separately.
+//
+// # Failover
+//
+// Watch proves its subscription end to end (watch.go): it publishes a probe
+// four times a second through the command client and counts the
+// subscription as lost when its own probe has not come back within
+// ProofWindow, when a message's predecessor in the chain is not the last
+// message heard, or when the client has started talking to another server;
+// then the handler purges and Watch subscribes again. Admin actions wait
+// for a replica (WAIT) when the master that ran them has, or recently had,
+// one; the registry remembers the last audit entry it acknowledged, so that
+// VerifyAudit notices acknowledged entries lost with their head pointer
+// (durable.go). TrackDurability reports whether Redis keeps an append-only
+// file or a replica. docs/redis-ha.md has the figures.
 //
 // # Rate limits
 //
