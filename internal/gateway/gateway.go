@@ -215,6 +215,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.cancel = cancel
 	g.limiter.Start()
 	g.spawn(func() { g.reg.Watch(bg, g) })
+	g.spawn(func() { g.reg.TrackDurability(bg, time.Second, g.durabilityChanged) })
 	g.spawn(func() { g.reg.RunExpirer(bg, time.Minute) })
 	g.spawn(func() { g.every(bg, 10*time.Second, g.flushLastUsed) })
 	g.spawn(func() { g.notifier.Run(bg) })

@@ -3,10 +3,13 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"reportgate/registry"
 )
 
 // readiness is what /readyz reports besides live checks.
@@ -39,8 +42,9 @@ func (g *Gateway) health(mux *http.ServeMux) {
 			checks["upstream"], ready = msg, false
 		}
 		if !g.ready.subscribed.Load() {
-			checks["subscription"], ready = "down: key changes would not be seen", false
+			checks["subscription"], ready = "down: no proof that key changes are heard (caches purged)", false
 		}
+		checks["persistence"] = persistenceNote(g.reg.Durability()) // a note: never fails readiness
 		status := http.StatusOK
 		if !ready {
 			status = http.StatusServiceUnavailable
@@ -71,6 +75,35 @@ func (g *Gateway) upstreamCheck(ctx context.Context) string {
 	}
 	g.ready.upCheckAt = g.now()
 	return g.ready.upCheckErr
+}
+
+// persistenceNote says whether the registry outlives a Redis restart.
+func persistenceNote(d registry.Durability) string {
+	switch {
+	case d.Checked.IsZero():
+		return "unknown: not checked yet"
+	case d.Refused != "":
+		return "unknown: Redis refused INFO; the registry needs AOF or a replica"
+	case d.AOF:
+		return "ok: append-only file"
+	case d.Replicas > 0:
+		return fmt.Sprintf("ok: %d replica(s), no append-only file", d.Replicas)
+	}
+	return "warning: no append-only file and no replica: a Redis restart forgets every key, admin and audit entry"
+}
+
+// durabilityChanged logs, at start and on every change, whether Redis
+// keeps the registry safe from a restart (README: the registry needs AOF or
+// replicas).
+func (g *Gateway) durabilityChanged(d registry.Durability) {
+	switch note := persistenceNote(d); {
+	case d.Refused != "":
+		g.log.Warn("redis persistence unknown", "note", note, "err", d.Refused)
+	case !d.Safe():
+		g.log.Warn("redis persistence off", "note", note)
+	default:
+		g.log.Info("redis persistence", "note", note)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
