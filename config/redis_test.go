@@ -8,8 +8,8 @@ import (
 )
 
 // TestClusterReloadInterval: a Cluster client reloads its slot map every
-// second (go-redis's default is a minute; the
-// end-to-end test TestClusterMasterKilled measures the recovery).
+// second (go-redis's default is a minute) and dials a node once (not five
+// times): TestClusterMasterKilled in internal/gateway measures the recovery.
 func TestClusterReloadInterval(t *testing.T) {
 	t.Parallel()
 	target, err := ParseRedisURL("redis-cluster://127.0.0.1:7000?addr=127.0.0.1:7001")
@@ -23,5 +23,8 @@ func TestClusterReloadInterval(t *testing.T) {
 	defer c.Close()
 	if got := c.Options().ClusterStateReloadInterval; got != time.Second {
 		t.Fatalf("slot map reloaded every %v, want 1s", got)
+	}
+	if got := c.Options().DialerRetries; got != 1 {
+		t.Fatalf("a node is dialled %d times, want once", got)
 	}
 }
