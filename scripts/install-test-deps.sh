@@ -2,7 +2,11 @@
 # Installs the given commands from the system's packages when they are
 # missing (Debian/Ubuntu, as root or through sudo); with no argument, what
 # `make test` needs: redis-server, and curl (the demo walk-through test
-# pastes curl lines). Idempotent. The load harness calls it for wrk and nginx.
+# pastes curl lines). The Sentinel and Cluster tests need nothing more: they
+# run sentinels as `redis-server <conf> --sentinel` (the redis-sentinel
+# package only adds a symlink and a service) and form the cluster with
+# CLUSTER commands, not redis-cli. Idempotent. The load harness calls it for
+# wrk and nginx.
 #
 #   scripts/install-test-deps.sh [command …]   (each command's package has its name)
 set -euo pipefail
