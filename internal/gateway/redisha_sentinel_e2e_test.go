@@ -120,6 +120,31 @@ func TestSentinelFailoverKeepsAcknowledgedActions(t *testing.T) {
 	}
 }
 
+// TestSentinelMasterKilled: after a kill -9 of the master, admin actions
+// and unknown keys fail (503) until the sentinels promote the replica
+// (down-after-milliseconds is 1 s here), then work again at once: go-redis
+// switches on +switch-master and the registry's durability memory does not
+// hold actions back on the promoted replica, which never had a replica.
+func TestSentinelMasterKilled(t *testing.T) {
+	t.Parallel()
+	s := redistest.StartSentinel(t)
+	w := newHAWorld(t, s.URL())
+	g := w.replica()
+	k, _ := w.key(1)
+	unknown, err := registry.GenerateKey()
+	must(t, err)
+	ops := haOps(w, g, k.ID, unknown)
+	for name, op := range ops {
+		if !op() {
+			t.Fatalf("%s fails before the kill", name)
+		}
+	}
+	old, killed := s.KillMaster()
+	promoted, at := s.WaitNewMaster(old, 20*time.Second)
+	t.Logf("kill -9 of %s; the sentinels agreed on %s after %v", old, promoted, at.Sub(killed).Round(time.Millisecond))
+	recovered(t, ops, at, time.Second)
+}
+
 // adminAction is one suspend or unsuspend: the action, the key generation
 // it left (the audit entry's after-snapshot carries it) and, for a call, when
 // it was sent and answered, for an audit entry, its time. Generations alone
