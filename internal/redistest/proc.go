@@ -76,16 +76,20 @@ func (p *proc) running() bool {
 
 // client is a go-redis client for this one process, with short timeouts:
 // the harness asks questions whose answer it polls for anyway.
-func (p *proc) client() *redis.Client {
+func (p *proc) client() *redis.Client { return clientAt(p.addr()) }
+
+func clientAt(addr string) *redis.Client {
 	return redis.NewClient(&redis.Options{
-		Addr: p.addr(), DialTimeout: 500 * time.Millisecond,
+		Addr: addr, DialTimeout: 500 * time.Millisecond,
 		ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1,
 	})
 }
 
 // do sends one command to the process on a fresh connection.
-func (p *proc) do(ctx context.Context, args ...any) (any, error) {
-	c := p.client()
+func (p *proc) do(ctx context.Context, args ...any) (any, error) { return doAt(ctx, p.addr(), args...) }
+
+func doAt(ctx context.Context, addr string, args ...any) (any, error) {
+	c := clientAt(addr)
 	defer c.Close()
 	return c.Do(ctx, args...).Result()
 }

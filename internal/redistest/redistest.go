@@ -44,7 +44,7 @@ func StartReplica(tb testing.TB, master *Server) *Server {
 	tb.Helper()
 	s := start(tb, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
 	err := waitFor(10*time.Second, func(ctx context.Context) (bool, string) {
-		info, err := (&proc{port: s.port}).do(ctx, "INFO", "replication")
+		info, err := doAt(ctx, s.Addr(), "INFO", "replication")
 		if err != nil {
 			return false, err.Error()
 		}
