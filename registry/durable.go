@@ -14,7 +14,7 @@ import (
 
 // Redis replicates asynchronously: a master answers a write before any
 // replica has it, and a failover promotes a replica that may lack the last
-// writes. An admin action (a state script of Actions) is therefore
+// writes. An admin action (a script in Registry.actions) is therefore
 // acknowledged only once a replica confirmed it (WAIT 1) whenever the master
 // that ran it has, or recently had, a replica. Which master ran it is known
 // by its replication id (INFO replication, on the connection that ran the
