@@ -1,8 +1,14 @@
 package config
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
@@ -69,12 +75,82 @@ func (t RedisTarget) NewClient() redis.UniversalClient {
 		if t.Cluster.MaintNotificationsConfig == nil {
 			t.Cluster.MaintNotificationsConfig = off
 		}
-		return redis.NewClusterClient(t.Cluster)
+		return newClusterClient(t.Cluster)
 	default:
 		if t.Single.MaintNotificationsConfig == nil {
 			t.Single.MaintNotificationsConfig = off
 		}
 		return redis.NewClient(t.Single)
+	}
+}
+
+// clusterReload is how old the slot map may get while commands run.
+// go-redis reloads it on MOVED/ASK and, by default, every 60 s: a master
+// that died answers neither, so without this its slots would be dialled in
+// vain until the next reload (issue 16: 25–52 s after the cluster elected
+// its replica).
+const clusterReload = time.Second
+
+// newClusterClient is a cluster client that reloads its slot map every
+// clusterReload (when commands run; the gateway's subscription probes run
+// four a second) and at once when a node cannot be dialled or drops a
+// connection, so that it follows a failover within a reload of the
+// cluster's election (docs/redis-ha.md).
+func newClusterClient(opts *redis.ClusterOptions) *redis.ClusterClient {
+	if opts.ClusterStateReloadInterval == 0 {
+		opts.ClusterStateReloadInterval = clusterReload
+	}
+	// go-redis dials a refusing node 5 times, 100 ms apart, by default: a
+	// reload that asks the dead master first would spend half a second on it
+	// (up to 2.6 s of recovery measured). A cluster client goes elsewhere on
+	// its own; dial once unless the URL says otherwise (dialer_retries).
+	if opts.DialerRetries == 0 {
+		opts.DialerRetries = 1
+	}
+	c := redis.NewClusterClient(opts)
+	c.OnNewNode(func(node *redis.Client) { node.AddHook(reloadOnConnError{c}) })
+	return c
+}
+
+// reloadOnConnError asks the cluster client to reload its slot map when a
+// node's connection fails. ReloadState only schedules a reload: concurrent
+// calls coalesce into one every 200 ms at most.
+type reloadOnConnError struct{ c *redis.ClusterClient }
+
+func (h reloadOnConnError) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err != nil {
+			h.c.ReloadState(ctx)
+		}
+		return conn, err
+	}
+}
+
+func (h reloadOnConnError) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		h.check(ctx, err)
+		return err
+	}
+}
+
+func (h reloadOnConnError) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		h.check(ctx, err)
+		return err
+	}
+}
+
+// check reloads after a connection-level failure: a refused or reset
+// connection, an end of stream, a timeout. Error replies are not: the node
+// answered.
+func (h reloadOnConnError) check(ctx context.Context, err error) {
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) {
+		h.c.ReloadState(ctx)
 	}
 }
 

@@ -31,7 +31,10 @@ type world struct {
 	reg    *registry.Registry
 	admins []registry.Admin
 	tokens []string // the admins' bearer tokens, in the same order
-	logs   *testkit.LogBuffer
+	// usageFlush, when set, is the gateways' usage flush interval (its
+	// Redis calls would count in tests that count script calls).
+	usageFlush time.Duration
+	logs       *testkit.LogBuffer
 }
 
 func newWorld(t *testing.T, simCfg ledgersim.Config) *world {
@@ -90,7 +93,7 @@ func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n not
 		}
 	}
 	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil)), Notifier: n,
-		UsageFlush: 50 * time.Millisecond}
+		UsageFlush: w.usageFlush}
 	if clk != nil {
 		opts.Now = clk.Now
 	}

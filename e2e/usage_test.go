@@ -18,6 +18,7 @@ import (
 // summed over replicas.
 func TestUsageReachesTheAdminAPI(t *testing.T) {
 	w := newWorld(t, ledgersim.DefaultConfig())
+	w.usageFlush = 50 * time.Millisecond
 	g1, g2 := w.gateway(nil, nil), w.gateway(nil, nil)
 	k, secret := w.key(1)
 	before := time.Now()

@@ -320,7 +320,7 @@ func (c *KeyCache) Stats() CacheStats {
 }
 
 // errUnsubscribed is Ready's answer while the subscription is down.
-var errUnsubscribed = errors.New("down: key changes would not be seen; every key is read from Redis meanwhile")
+var errUnsubscribed = errors.New("down: no proof that key changes are heard (caches purged); every key is read from Redis meanwhile")
 
 // Ready is the readiness check of the invalidation subscription: nil while
 // it is live.

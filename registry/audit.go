@@ -40,6 +40,11 @@ type AuditVerification struct {
 	Checked  uint64 // entries whose hash and link were verified
 	HeadSeq  uint64 // the head pointer: record it elsewhere to anchor the chain
 	HeadHash string
+	// AcknowledgedSeq is the last entry an action acknowledged by this
+	// process appended (0 when none since it started): the walk checks that
+	// the log still holds it, unchanged, which the head pointer alone cannot
+	// tell when a failover or a restart lost the tail with its head.
+	AcknowledgedSeq uint64
 	// Broken describes the first bad entry; nil when OK.
 	Broken *AuditBreak
 }
@@ -143,15 +148,18 @@ const verifyBatch = 500
 
 // VerifyAudit walks the whole chain and reports the first broken entry: an
 // edited entry (its hash no longer matches), a removed, inserted or reordered
-// one (sequence numbers or links break) or a removed tail (the head pointer
-// names an entry the stream no longer has). The error is only for Redis
-// failures; a broken chain is a result, not an error.
+// one (sequence numbers or links break), a removed tail (the head pointer
+// names an entry the stream no longer has) or a lost one (an entry this
+// process acknowledged is missing or different). The error is only for
+// Redis failures; a broken chain is a result, not an error.
 func (r *Registry) VerifyAudit(ctx context.Context) (AuditVerification, error) {
 	res, headSet, err := r.auditHead(ctx)
 	if err != nil {
 		return res, err
 	}
-	w := chainWalker{res: &res}
+	seq, hash, _ := r.repl.acked()
+	res.AcknowledgedSeq = seq
+	w := chainWalker{res: &res, ackedSeq: seq, ackedHash: hash}
 	start := "-"
 	for !w.done() {
 		msgs, err := r.client.XRangeN(ctx, r.key("audit"), start, "+", verifyBatch).Result()
@@ -191,6 +199,9 @@ type chainWalker struct {
 	prev   string
 	broken bool
 	seen   bool // at least one entry read
+	// ackedSeq and ackedHash are the last entry this process acknowledged.
+	ackedSeq  uint64
+	ackedHash string
 }
 
 func (w *chainWalker) done() bool { return w.broken || (w.seen && w.res.Checked >= w.res.HeadSeq) }
@@ -208,6 +219,9 @@ func (w *chainWalker) step(m redis.XMessage) bool {
 		w.fail(want, m.ID, "prev does not match the previous entry's hash: an entry was removed, inserted or moved")
 	case auditHash(v) != v["hash"]:
 		w.fail(want, m.ID, "hash does not match the entry's content: the entry was altered")
+	case want == w.ackedSeq && v["hash"] != w.ackedHash:
+		w.fail(want, m.ID, "the entry differs from the one this replica acknowledged: "+
+			"the log lost acknowledged entries (a failover or a restart) and went on from there")
 	default:
 		w.prev = v["hash"]
 		w.res.Checked = want
@@ -232,6 +246,9 @@ func (w *chainWalker) finish(headSet bool) {
 		w.fail(res.Checked+1, "", fmt.Sprintf("the log ends at entry %d but the head names entry %d: the tail was removed", res.Checked, res.HeadSeq))
 	case w.prev != res.HeadHash:
 		w.fail(res.Checked, "", "the last entry's hash differs from the head pointer's")
+	case w.ackedSeq > res.HeadSeq:
+		w.fail(res.HeadSeq+1, "", fmt.Sprintf("the log ends at entry %d but this replica acknowledged entry %d: "+
+			"acknowledged entries were lost (a failover or a restart)", res.HeadSeq, w.ackedSeq))
 	}
 	res.OK = !w.broken
 }

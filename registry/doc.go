@@ -4,6 +4,8 @@
 // events every replica listens to (Watch). It imports nothing of the
 // product; the in-process key cache (package keycache), rate limits
 // (package ratelimit) and notifications (package notify) are built on it.
+// It must not trust a Redis failover: an admin action is acknowledged only
+// once durable, and the invalidation subscription only while proven alive.
 //
 // All keys of one workspace share a Redis hash tag, so multi-key scripts run
 // on Cluster. Every transition is atomic. "Not found" and "Redis unreachable"
@@ -53,7 +55,9 @@
 //	P session:<hex sha256> hash   admin console session: admin created_at seen_at (sessions.go);
 //	                              by the SHA-256 of its id, which only the browser holds
 //	P usage:<unix hour>    hash   key id → requests in that hour (usage.go); expires a day later
-//	P events               Pub/Sub channel of Event (not a key)
+//	P events               Pub/Sub channel of Event (not a key); every message also carries
+//	                              mid and prev, its place in the channel's chain (lua/events.lua)
+//	P events:last          string mid of the last message published on P events
 //	rate:P rl:<key id>     string a key's GCRA bucket, written by package ratelimit through
 //	                              github.com/go-redis/redis_rate, which adds "rate:"; expires when full
 //
@@ -71,4 +75,18 @@
 // inserted and reordered entries and a removed tail (via the head). Someone
 // able to rewrite the whole stream and the head can forge a consistent
 // chain: record AuditVerification.HeadHash outside Redis to anchor it.
+//
+// # Failover
+//
+// Watch proves its subscription end to end (watch.go): it publishes a probe
+// four times a second through the command client and counts the
+// subscription as lost when its own probe has not come back within
+// ProofWindow, when a message's predecessor in the chain is not the last
+// message heard, or when the client has started talking to another server;
+// then the handler purges and Watch subscribes again. Admin actions wait
+// for a replica (WAIT) when the master that ran them has, or recently had,
+// one; the registry remembers the last audit entry it acknowledged, so that
+// VerifyAudit notices acknowledged entries lost with their head pointer
+// (durable.go). TrackDurability reports whether Redis keeps an append-only
+// file or a replica. docs/redis-ha.md has the figures.
 package registry

@@ -30,11 +30,16 @@ type Options struct {
 	// (notify_seal.go). Nil: they cannot be stored (ErrNoSealKey), and
 	// stored ones cannot be read.
 	Seal *seal.Keyring
+	// ReplicaWait is how long an admin action waits for a replica to
+	// confirm it when the master has one (see durable.go); 0 means 1s.
+	ReplicaWait time.Duration
 }
 
 // Registry is the workspace's keys, requests, admins and audit log in Redis.
-// It is safe for concurrent use and holds no state besides its settings:
-// every rule is enforced by a Lua script, atomically, in Redis.
+// It is safe for concurrent use. Every rule is enforced by a Lua script,
+// atomically, in Redis; the only state it keeps is its memory of which
+// masters had replicas and of the last audit entry it acknowledged
+// (durable.go).
 type Registry struct {
 	client    redis.UniversalClient
 	workspace string
@@ -44,13 +49,20 @@ type Registry struct {
 	now       func() time.Time
 	log       *slog.Logger
 	scripts   scripts
+	// actions are the scripts of admin actions: acknowledged once durable.
+	actions     map[*redis.Script]bool
+	replicaWait time.Duration
+	repl        replication
+	server      serverWatch // which server the client dials (watch.go)
 	// groupReady is set once the notification consumer group exists.
 	groupReady atomic.Bool
 	seal       *seal.Keyring
 }
 
 // New returns a Registry for workspace on client. It does not touch the
-// network (go-redis connects lazily), so it cannot fail on an outage.
+// network (go-redis connects lazily), so it cannot fail on an outage. On a
+// single-node or Sentinel client it adds a dial hook that notices the client
+// reaching another server (Watch resubscribes then).
 func New(client redis.UniversalClient, workspace string, opts Options) (*Registry, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil redis client", ErrInvalid)
@@ -58,8 +70,14 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 	if !workspacePattern.MatchString(workspace) {
 		return nil, invalidf("workspace %q: use letters, digits, '.', '_' or '-', at most 64", workspace)
 	}
-	if opts.Quorum < 0 || opts.RequestTTL < 0 {
-		return nil, invalidf("quorum (%d) and request TTL (%v) must not be negative", opts.Quorum, opts.RequestTTL)
+	if opts.Quorum < 0 || opts.RequestTTL < 0 || opts.ReplicaWait < 0 {
+		return nil, invalidf("quorum (%d), request TTL (%v) and replica wait (%v) must not be negative",
+			opts.Quorum, opts.RequestTTL, opts.ReplicaWait)
+	}
+	switch client.(type) {
+	case *redis.Client, *redis.ClusterClient:
+	default:
+		return nil, invalidf("redis client %T: use a single-node, Sentinel (failover) or Cluster client", client)
 	}
 	r := &Registry{
 		client:    client,
@@ -70,6 +88,8 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 		now:       opts.Now,
 		log:       opts.Logger,
 		seal:      opts.Seal,
+
+		replicaWait: cmpOr(opts.ReplicaWait, defaultReplicaWait),
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -77,7 +97,15 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if c, ok := client.(*redis.Client); ok {
+		c.AddHook(&r.server)
+	}
 	r.scripts = loadScripts()
+	sc := &r.scripts
+	r.actions = map[*redis.Script]bool{}
+	for _, s := range []*redis.Script{sc.fileCreate, sc.fileChange, sc.vote, sc.abort, sc.reveal, sc.suspend, sc.adminChange} {
+		r.actions[s] = true
+	}
 	return r, nil
 }
 
@@ -110,13 +138,14 @@ func (r *Registry) key(suffix string) string { return r.prefix + suffix }
 var luaFiles embed.FS
 
 // scripts are the registry's Lua scripts. A state-changing script is
-// sha256.lua + prelude.lua + its body + postlude.lua; the hot-path lookups are
-// standalone so that a NOSCRIPT fallback after a Redis restart stays small.
+// sha256.lua + events.lua + prelude.lua + its body + postlude.lua; the
+// hot-path lookups are standalone so that a NOSCRIPT fallback after a Redis
+// restart stays small, and the other publishers take events.lua alone.
 type scripts struct {
 	fileCreate, fileChange, vote, abort, reveal, suspend *redis.Script
 	read, list, expireDue, adminChange                   *redis.Script
 	keyByHash, adminByToken                              *redis.Script
-	scopeStore, scopeInvalidate, claimJobs               *redis.Script
+	scopeStore, scopeInvalidate, claimJobs, probe        *redis.Script
 	session, usage                                       *redis.Script
 }
 
@@ -128,34 +157,54 @@ func loadScripts() scripts {
 		}
 		return string(b)
 	}
-	common := read("sha256") + read("prelude")
+	common := read("sha256") + read("events") + read("prelude")
 	op := func(name string) *redis.Script {
 		return redis.NewScript(common + read(name) + read("postlude"))
 	}
 	alone := func(name string) *redis.Script { return redis.NewScript(read(name)) }
+	publisher := func(name string) *redis.Script { return redis.NewScript(read("events") + read(name)) }
 	return scripts{
 		fileCreate: op("file_create"), fileChange: op("file_change"), vote: op("vote"),
 		abort: op("abort"), reveal: op("reveal"), suspend: op("suspend"),
 		read: op("read"), list: op("list"), expireDue: op("expire_due"), adminChange: op("admin_change"),
 		keyByHash: alone("key_by_hash"), adminByToken: alone("admin_by_token"),
-		scopeStore: alone("scope_store"), scopeInvalidate: alone("scope_invalidate"), claimJobs: alone("claim_jobs"),
-		session: alone("session"), usage: alone("usage"),
+		scopeStore: alone("scope_store"), scopeInvalidate: publisher("scope_invalidate"), claimJobs: alone("claim_jobs"),
+		probe: publisher("probe"), session: alone("session"), usage: alone("usage"),
 	}
 }
 
 // run executes a prelude-based script with the conventional arguments
-// (prefix, now) followed by args. KEYS[1] is the audit stream: it routes the
-// script to the workspace's slot on Cluster, where every key the script
-// touches lives too (same hash tag).
+// (prefix, now) followed by args, and returns the script's result. KEYS[1] is
+// the audit stream: it routes the script to the workspace's slot on Cluster,
+// where every key the script touches lives too (same hash tag). An admin
+// action is answered only once durable (runDurable).
 func (r *Registry) run(ctx context.Context, s *redis.Script, what string, now time.Time, args ...any) (any, error) {
 	argv := append([]any{r.prefix, now.UnixMilli()}, args...)
-	v, err := s.Run(ctx, r.client, []string{r.key("audit")}, argv...).Result()
+	keys := []string{r.key("audit")}
+	var v any
+	var err error
+	if r.actions[s] {
+		v, err = r.runDurable(ctx, s, keys, argv)
+	} else {
+		v, err = s.Run(ctx, r.client, keys, argv...).Result()
+	}
 	if err != nil {
 		err = classify(err, what)
 		r.logFailure(what, err)
 		return nil, err
 	}
-	return v, nil
+	// postlude.lua answers {result, audit head}.
+	arr, ok := v.([]any)
+	if !ok || len(arr) != 2 {
+		return nil, fmt.Errorf("registry: %s: unexpected script reply %T", what, v)
+	}
+	if head, _ := arr[1].(string); r.actions[s] && head != "" && r.repl.acknowledged(head) {
+		r.logLost("an acknowledged entry's number now names another entry")
+	}
+	if arr[0] == nil { // a nil result, as redis.Nil was before the wrapping
+		return nil, classify(redis.Nil, what)
+	}
+	return arr[0], nil
 }
 
 // logFailure records outages; refusals are the caller's business.

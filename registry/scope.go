@@ -60,7 +60,7 @@ func (r *Registry) InvalidateScope(ctx context.Context, entities []int64, all bo
 	if err != nil {
 		return err
 	}
-	err = r.scripts.scopeInvalidate.Run(ctx, r.client, []string{r.scopeVersionKey()}, r.EventsChannel(), ev).Err()
+	err = r.scripts.scopeInvalidate.Run(ctx, r.client, []string{r.scopeVersionKey()}, r.prefix, ev).Err()
 	if err != nil {
 		return classify(err, "invalidate scope")
 	}

@@ -3,7 +3,11 @@
 # missing (Debian/Ubuntu, as root or through sudo); with no argument, what
 # `make test` needs: redis-server, curl (the demo walk-through test pastes
 # curl lines) and chromium (the admin console's browser tests drive a
-# headless one). Idempotent. The load harness calls it for wrk and nginx.
+# headless one). The Sentinel and Cluster tests need nothing more: they run
+# sentinels as `redis-server <conf> --sentinel` (the redis-sentinel package
+# only adds a symlink and a service) and form the cluster with CLUSTER
+# commands, not redis-cli. Idempotent. The load harness calls it for wrk and
+# nginx.
 #
 #   scripts/install-test-deps.sh [command …]   (each command's package has its name)
 set -euo pipefail

@@ -136,10 +136,11 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if err := g.console(mux, filed); err != nil {
 		return nil, err
 	}
-	health.Register(mux,
-		health.Check{Name: "redis", Run: g.reg.Ping},
-		health.Check{Name: "upstream", Run: g.up.Check},
-		health.Check{Name: "subscription", Run: g.keys.Ready})
+	health.Register(mux, []health.Check{
+		{Name: "redis", Run: g.reg.Ping},
+		{Name: "upstream", Run: g.up.Check},
+		{Name: "subscription", Run: g.keys.Ready},
+	}, health.Note{Name: "persistence", Say: func() string { return g.reg.Durability().String() }})
 	mux.Handle("GET /metrics", g.tel.Metrics)
 	if err := g.registerMetrics(g.tel.Meter); err != nil {
 		return nil, err
@@ -193,6 +194,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.cancel = cancel
 	g.limiter.Start()
 	g.spawn(func() { g.reg.Watch(bg, g) })
+	g.spawn(func() { g.reg.TrackDurability(bg, time.Second, g.durabilityChanged) })
 	g.spawn(func() { g.reg.RunExpirer(bg, time.Minute) })
 	g.spawn(func() { g.every(bg, g.usageFlush, g.flushUsage) })
 	g.spawn(func() { g.notifier.Run(bg) })
@@ -268,6 +270,20 @@ func (g *Gateway) Event(e registry.Event) {
 		for _, id := range e.Entities {
 			g.policy.Resolver().InvalidateEntity(id)
 		}
+	}
+}
+
+// durabilityChanged logs, at start and on every change, whether Redis
+// keeps the registry safe from a restart (README: the registry needs AOF or
+// replicas).
+func (g *Gateway) durabilityChanged(d registry.Durability) {
+	switch {
+	case d.Refused != "":
+		g.log.Warn("redis persistence unknown", "note", d.String(), "err", d.Refused)
+	case !d.Safe():
+		g.log.Warn("redis persistence off", "note", d.String())
+	default:
+		g.log.Info("redis persistence", "note", d.String())
 	}
 }
 

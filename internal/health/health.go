@@ -17,13 +17,20 @@ type Check struct {
 	Run  func(ctx context.Context) error
 }
 
+// Note is what /readyz reports besides its checks, never failing it: a
+// warning an operator should read (e.g. Redis without persistence).
+type Note struct {
+	Name string
+	Say  func() string
+}
+
 // Timeout bounds the checks of one /readyz call together.
 const Timeout = 2 * time.Second
 
 // Register adds GET /healthz and GET /readyz to mux. /readyz answers 200
 // when every check passes, else 503; its body is
-// {"ready": bool, "checks": {name: "ok" | what fails}}.
-func Register(mux *http.ServeMux, checks ...Check) {
+// {"ready": bool, "checks": {name: "ok" | what fails, note name: note}}.
+func Register(mux *http.ServeMux, checks []Check, notes ...Note) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -36,6 +43,9 @@ func Register(mux *http.ServeMux, checks ...Check) {
 			if err := c.Run(ctx); err != nil {
 				results[c.Name], ready = err.Error(), false
 			}
+		}
+		for _, n := range notes {
+			results[n.Name] = n.Say()
 		}
 		status := http.StatusOK
 		if !ready {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -24,6 +25,7 @@ type Server struct {
 	tb   testing.TB
 	dir  string
 	port int
+	args []string // extra command-line options (StartReplica's --replicaof)
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -33,10 +35,31 @@ type Server struct {
 // registers its shutdown with tb.Cleanup.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		tb.Fatal(InstallHint)
+	return start(tb)
+}
+
+// StartReplica launches a redis-server replicating master (REPLICAOF), and
+// returns once it is in sync. Persistence is off on it too.
+func StartReplica(tb testing.TB, master *Server) *Server {
+	tb.Helper()
+	s := start(tb, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	err := waitFor(10*time.Second, func(ctx context.Context) (bool, string) {
+		info, err := doAt(ctx, s.Addr(), "INFO", "replication")
+		if err != nil {
+			return false, err.Error()
+		}
+		return infoField(fmt.Sprint(info), "master_link_status") == "up", "replica link not up"
+	})
+	if err != nil {
+		tb.Fatalf("redistest: replica of %s: %v", master.Addr(), err)
 	}
-	s := &Server{tb: tb, dir: tb.TempDir()}
+	return s
+}
+
+func start(tb testing.TB, args ...string) *Server {
+	tb.Helper()
+	needRedisServer(tb)
+	s := &Server{tb: tb, dir: tb.TempDir(), args: args}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if s.port, err = freePort(); err != nil {
@@ -69,6 +92,22 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Pause stops the process (SIGSTOP) without closing its connections: it
+// neither answers nor acknowledges replication until Resume (Stop kills a
+// paused server all the same).
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(sig)
+	}
+}
+
 // Restart stops the server (if it runs) and starts it again on the same port,
 // with an empty data set (persistence is off), as after a crash.
 func (s *Server) Restart() {
@@ -87,14 +126,15 @@ func (s *Server) Restart() {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command("redis-server",
+	cmd := exec.Command("redis-server", append([]string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
+		"--repl-diskless-sync-delay", "0",
 		"--dir", s.dir,
 		"--logfile", filepath.Join(s.dir, "redis.log"),
-	)
+	}, s.args...)...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 -- Helpers shared by every state-changing script of the registry. Go builds
--- each script as sha256.lua .. prelude.lua .. <operation>.lua .. postlude.lua,
--- so one operation runs atomically with its audit entry and its event.
+-- each script as sha256.lua .. events.lua .. prelude.lua .. <operation>.lua ..
+-- postlude.lua, so one operation runs atomically with its audit entry and its
+-- event.
 --
 -- Conventions: KEYS[1] is the workspace's audit stream (it only routes the
 -- script to the workspace's Cluster slot; every key below shares its hash
@@ -82,6 +83,13 @@ end
 -- holds the same list. Changing either breaks every existing chain.
 local AUDIT_FIELDS = {'seq', 'prev', 'time', 'actor', 'actor_name', 'action', 'key', 'request', 'before', 'after'}
 
+-- AUDIT_HEAD is "<seq> <hash>" of the last entry this script appended ('' when
+-- none): postlude.lua returns it beside the result, so that the registry
+-- remembers the head of what it acknowledged and can tell when a failover
+-- lost acknowledged entries (the chain itself cannot: a lost tail takes its
+-- head pointer with it).
+local AUDIT_HEAD = ''
+
 -- audit appends one hash-chained entry and moves the head pointer in the same
 -- script, so a transition never exists without its entry and a removed tail
 -- is visible (the head names a sequence number the stream no longer has).
@@ -100,6 +108,7 @@ local function audit(action, actor, actor_name, kid, rid, before, after)
   entry[#entry + 1] = hash
   redis.call('XADD', P .. 'audit', '*', unpack(entry))
   redis.call('HSET', P .. 'audit:head', 'seq', seq, 'hash', hash)
+  AUDIT_HEAD = seq .. ' ' .. hash
 end
 
 -- bump raises the key's generation and publishes the invalidation event every
@@ -108,8 +117,7 @@ local function bump(kid)
   local kk = kkey(kid)
   local gen = redis.call('HINCRBY', kk, 'gen', 1)
   local hash = redis.call('HGET', kk, 'hash') or ''
-  redis.call('PUBLISH', P .. 'events',
-    '{"type":"key","id":' .. jstr(kid) .. ',"generation":' .. gen .. ',"hash":' .. jstr(hash) .. '}')
+  publish_event(P, '{"type":"key","id":' .. jstr(kid) .. ',"generation":' .. gen .. ',"hash":' .. jstr(hash) .. '}')
 end
 
 local function active_admin(id)
