@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -145,8 +146,16 @@ func (a *API) revealKey(w http.ResponseWriter, r *http.Request, who registry.Adm
 		return 0, nil, err
 	}
 	k, secret, err := a.reg.Reveal(r.Context(), who.ID, r.PathValue("id"))
+	if errors.Is(err, registry.ErrNotReplicated) && secret != "" {
+		return http.StatusOK, Reveal{Secret: secret, Key: keyView(k), Warning: NotReplicatedReveal}, nil
+	}
 	return http.StatusOK, Reveal{Secret: secret, Key: keyView(k)}, err
 }
+
+// NotReplicatedReveal is the warning of a reveal no Redis replica has
+// confirmed yet (the API's and the console's).
+const NotReplicatedReveal = "the reveal is not confirmed by a Redis replica yet: if a Redis failover discards it, " +
+	"this key will not work and will show as ready to reveal again; then reveal it again"
 
 func (a *API) suspendKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
 	if err := decodeBody(w, r, &struct{}{}, true); err != nil {

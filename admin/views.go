@@ -127,6 +127,11 @@ type (
 	Reveal struct {
 		Secret string `json:"secret"`
 		Key    Key    `json:"key"`
+		// Warning is set when the reveal is not confirmed by a Redis
+		// replica yet: the secret works unless a failover discards the
+		// reveal, and then the key is back to PENDING_SECRET, revealed
+		// again by its requester.
+		Warning string `json:"warning,omitempty"`
 	}
 	RequestList struct {
 		Requests   []Request `json:"requests"`

@@ -1,8 +1,10 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 
+	"reportgate/admin"
 	"reportgate/registry"
 )
 
@@ -10,6 +12,8 @@ import (
 type revealData struct {
 	Key    keyRow
 	Secret string
+	// Warning is set when no Redis replica confirmed the reveal yet.
+	Warning string
 }
 
 func (c *Console) revealConfirm(w http.ResponseWriter, r *http.Request, v *visit) error {
@@ -52,6 +56,10 @@ func mayReveal(k registry.Key, adminID string) error {
 // ErrGone. The secret is not logged.
 func (c *Console) reveal(w http.ResponseWriter, r *http.Request, v *visit) error {
 	k, secret, err := c.reg.Reveal(r.Context(), v.who.ID, r.PathValue("id"))
+	warning := ""
+	if errors.Is(err, registry.ErrNotReplicated) && secret != "" {
+		warning, err = admin.NotReplicatedReveal, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -63,6 +71,6 @@ func (c *Console) reveal(w http.ResponseWriter, r *http.Request, v *visit) error
 		rows[0].ID, rows[0].Name, rows[0].DisplayPrefix = k.ID, k.Name, k.DisplayPrefix
 	}
 	c.log.Info("console: key revealed", "admin_id", v.who.ID, "key_id", k.ID, "display_prefix", k.DisplayPrefix)
-	c.render(w, r, v, http.StatusOK, "reveal", revealData{Key: rows[0], Secret: secret})
+	c.render(w, r, v, http.StatusOK, "reveal", revealData{Key: rows[0], Secret: secret, Warning: warning})
 	return nil
 }

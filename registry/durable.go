@@ -42,8 +42,11 @@ const replicaMemory = 30 * time.Second
 // defaultReplicaWait is Options.ReplicaWait's default.
 const defaultReplicaWait = time.Second
 
-// errNotReplicated is why an applied change is answered as unavailable.
-var errNotReplicated = errors.New("registry: no replica confirmed the change in time: " +
+// ErrNotReplicated: the master applied the change but no replica
+// confirmed it in time; it may or may not persist. It is an ErrUnavailable
+// (503: read the state back before retrying), except for a reveal, whose
+// secret is answered with it rather than lost (Reveal).
+var ErrNotReplicated = errors.New("registry: no replica confirmed the change in time: " +
 	"it may or may not persist; read the state back before retrying")
 
 // Durability is what the master serving the workspace last said about
@@ -200,20 +203,21 @@ func (r *Registry) runDurable(ctx context.Context, s *redis.Script, keys []strin
 		r.reloadOnRedirect(ctx, err)
 		return nil, err
 	}
+	// From here on the change is applied: an error comes with its result.
 	d, err := durability(ctx, conn)
 	if err != nil {
-		return nil, fmt.Errorf("%w (INFO after the change: %w)", errNotReplicated, err)
+		return v, fmt.Errorf("%w (INFO after the change: %w)", ErrNotReplicated, err)
 	}
 	if !r.repl.observe(d) {
 		return v, nil
 	}
 	n, err := conn.Wait(ctx, 1, r.replicaWait).Result()
 	if err != nil {
-		return nil, fmt.Errorf("%w (WAIT: %w)", errNotReplicated, err)
+		return v, fmt.Errorf("%w (WAIT: %w)", ErrNotReplicated, err)
 	}
 	if n < 1 {
 		r.log.Warn("registry: change not confirmed by a replica", "wait", r.replicaWait, "replicas", d.Replicas)
-		return nil, errNotReplicated
+		return v, ErrNotReplicated
 	}
 	return v, nil
 }

@@ -52,6 +52,30 @@ func TestActionWaitsForReplica(t *testing.T) {
 	replicaHas(t, replica, k.ID, "SUSPENDED")
 }
 
+// TestUnconfirmedRevealKeepsItsSecret: a reveal no replica confirms is
+// still answered with its secret (ErrNotReplicated alongside): the master
+// has the key's hash, and an answer without the secret would leave a key
+// nobody can ever use. Other actions answer ErrUnavailable only.
+func TestUnconfirmedRevealKeepsItsSecret(t *testing.T) {
+	t.Parallel()
+	e, replica := replicated(t, time.Second)
+	ctx := context.Background()
+	created := e.createKey("k", 1)
+	replica.Pause()
+	k, secret, err := e.reg.Reveal(ctx, e.id(0), created.ID)
+	wantErr(t, "reveal while the replica is paused", err, ErrNotReplicated)
+	wantErr(t, "reveal while the replica is paused", err, ErrUnavailable)
+	if secret == "" || k.Status != StatusActive {
+		t.Fatalf("unconfirmed reveal: key %s, secret %q; want the revealed key and its secret", k.Status, secret)
+	}
+	if got := must(e.reg.KeyByHash(ctx, KeyHash([]byte(secret))))(t); got.ID != k.ID {
+		t.Fatalf("the secret answered is not the one stored: %s", got.ID)
+	}
+	_, err = e.reg.Suspend(ctx, e.id(1), k.ID)
+	wantErr(t, "suspend while the replica is paused", err, ErrNotReplicated)
+	replica.Resume()
+}
+
 // TestDemotedMasterWaits: a master whose replica left (as the old master of
 // a Sentinel failover sees its replica promoted away) keeps waiting for one
 // for replicaMemory, so that what it accepts is never acknowledged.

@@ -42,7 +42,9 @@ func (r *Registry) FileCreate(ctx context.Context, actor, name string, entities 
 
 // Reveal generates the key's secret and returns it, exactly once, to the admin
 // who requested the key, after approval. Only the secret's SHA-256 is stored.
-// Later calls get ErrGone; of concurrent calls exactly one succeeds.
+// Later calls get ErrGone; of concurrent calls exactly one succeeds. With
+// ErrNotReplicated it returns the key and its secret too: the master has
+// them, and losing the only copy would leave a key nobody can use.
 func (r *Registry) Reveal(ctx context.Context, actor, keyID string) (Key, string, error) {
 	if !validID(keyID, keyIDPrefix) {
 		return Key{}, "", notFoundf("no key %q", keyID)
@@ -54,6 +56,14 @@ func (r *Registry) Reveal(ctx context.Context, actor, keyID string) (Key, string
 	hash := KeyHash([]byte(secret))
 	k, _, err := r.change(ctx, r.scripts.reveal, "reveal key", r.now(),
 		actor, keyID, hex.EncodeToString(hash[:]), secret[:DisplayPrefixLen])
+	if errors.Is(err, ErrNotReplicated) && k.ID != "" {
+		// The key is revealed on the master and this answer is the only
+		// copy of its secret: give it, with the error, rather than lose it.
+		// If a failover does discard the change, the key is back to
+		// PENDING_SECRET and its requester reveals it again.
+		r.log.Warn("key revealed, not yet confirmed by a replica", "admin_id", actor, "key_id", k.ID)
+		return k, secret, err
+	}
 	if err != nil {
 		return Key{}, "", err
 	}
@@ -135,9 +145,10 @@ func (r *Registry) KeyByHash(ctx context.Context, hash [32]byte) (Key, error) {
 // change runs a state script that answers {key hash, request hash}.
 func (r *Registry) change(ctx context.Context, s *redis.Script, what string, now time.Time, args ...any) (Key, Request, error) {
 	v, err := r.run(ctx, s, what, now, args...)
-	if err != nil {
+	if v == nil {
 		return Key{}, Request{}, err
 	}
+	applied := err // nil, or ErrNotReplicated with the applied change
 	kf, rf, err := pair(v)
 	if err != nil {
 		return Key{}, Request{}, err
@@ -154,7 +165,7 @@ func (r *Registry) change(ctx context.Context, s *redis.Script, what string, now
 			return Key{}, Request{}, err
 		}
 	}
-	return k, req, nil
+	return k, req, applied
 }
 
 // list reads one page of an index with the list script.

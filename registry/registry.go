@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -191,9 +192,21 @@ func (r *Registry) run(ctx context.Context, s *redis.Script, what string, now ti
 	if err != nil {
 		err = classify(err, what)
 		r.logFailure(what, err)
-		return nil, err
+		if v == nil || !errors.Is(err, ErrNotReplicated) {
+			return nil, err
+		}
 	}
-	// postlude.lua answers {result, audit head}.
+	// The change is applied (err is nil or ErrNotReplicated): its result.
+	res, perr := r.result(s, what, v)
+	if perr != nil {
+		return nil, perr
+	}
+	return res, err
+}
+
+// result unwraps a state script's answer, {result, audit head}
+// (postlude.lua), noting an acknowledged audit entry's number reused.
+func (r *Registry) result(s *redis.Script, what string, v any) (any, error) {
 	arr, ok := v.([]any)
 	if !ok || len(arr) != 2 {
 		return nil, fmt.Errorf("registry: %s: unexpected script reply %T", what, v)

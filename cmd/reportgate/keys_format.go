@@ -73,6 +73,9 @@ func printDecision(w io.Writer, r admin.KeyAndRequest) {
 // printReveal puts the secret alone on the last line, for scripts.
 func printReveal(w io.Writer, r admin.Reveal) {
 	fmt.Fprintf(w, "Key %s (%s) is %s. Its secret, shown only this once:\n", r.Key.ID, r.Key.Name, r.Key.Status)
+	if r.Warning != "" {
+		fmt.Fprintf(w, "Warning: %s.\n", r.Warning)
+	}
 	fmt.Fprintln(w, r.Secret)
 }
 
