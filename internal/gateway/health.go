@@ -3,10 +3,13 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"reportgate/upstream"
 )
 
 // readiness is what /readyz reports besides live checks.
@@ -51,7 +54,9 @@ func (g *Gateway) health(mux *http.ServeMux) {
 
 // upstreamCheck asks the upstream for its currency list at most every two
 // seconds; any answer below 500 means it is reachable with our credentials
-// path, a 5xx or a transport error means it is not.
+// path (its rate limit, 420, included), a 5xx or a transport error means it
+// is not. The upstream's message is not repeated: /readyz is
+// unauthenticated.
 func (g *Gateway) upstreamCheck(ctx context.Context) string {
 	g.ready.mu.Lock()
 	defer g.ready.mu.Unlock()
@@ -59,6 +64,9 @@ func (g *Gateway) upstreamCheck(ctx context.Context) string {
 		return g.ready.upCheckErr
 	}
 	status, _, err := g.up.Fetch(ctx, "/currencies")
+	if se, ok := errors.AsType[*upstream.StatusError](err); ok {
+		status, err = se.Status, nil
+	}
 	switch {
 	case err != nil:
 		g.ready.upCheckErr = "unreachable: " + err.Error()
