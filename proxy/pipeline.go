@@ -65,6 +65,11 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	if err != nil {
 		p.fail(ctx, st, err)
 	}
+	if p.closing.Load() {
+		// fasthttp closes connections itself while it drains, not after
+		// the grace (see Shutdown).
+		ctx.SetConnectionClose()
+	}
 	p.record(ctx, st)
 	st.adm.Release()
 	if p.tel.tracer != nil {
