@@ -31,6 +31,10 @@ type Config struct {
 	// UpstreamTimeout bounds one upstream exchange (dial, write, read).
 	// Default 10s.
 	UpstreamTimeout time.Duration
+	// UpstreamIdleTimeout is how long an unused upstream connection is
+	// kept: below the upstream's (and its load balancer's) own keep-alive
+	// timeout, so the gateway closes first. Default 4s.
+	UpstreamIdleTimeout time.Duration
 	// UpstreamMaxConns caps pooled connections to the upstream. Default 512;
 	// a cap below the partners' concurrency queues requests.
 	UpstreamMaxConns int
@@ -201,5 +205,7 @@ func Default() Config {
 		LogLevel:          "info",
 		LogFlush:          100 * time.Millisecond,
 		ShutdownGrace:     15 * time.Second,
+
+		UpstreamIdleTimeout: 4 * time.Second,
 	}
 }

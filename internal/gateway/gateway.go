@@ -136,6 +136,7 @@ func (g *Gateway) buildProxy() error {
 	up, err := upstream.New(upstream.Options{
 		URL: g.cfg.Upstream, APIUser: g.cfg.UpstreamAPIUser, APIKey: g.cfg.UpstreamAPIKey,
 		Timeout: g.cfg.UpstreamTimeout, MaxConns: g.cfg.UpstreamMaxConns, MaxResponseBytes: g.cfg.MaxResponseBytes,
+		IdleTimeout: g.cfg.UpstreamIdleTimeout,
 	})
 	if err != nil {
 		return err

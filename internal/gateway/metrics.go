@@ -21,7 +21,9 @@ func (g *Gateway) registerMetrics(m metric.Meter) error {
 	deliveries, err2 := m.Int64ObservableCounter("reportgate.notifications.deliveries",
 		metric.WithDescription("Partner deliveries by outcome: delivered, retried, dead_letter"))
 	redisErrs, err3 := m.Int64ObservableCounter("reportgate.redis.errors", metric.WithDescription("Redis commands that failed (not 'not found')"))
-	if err := errors.Join(err1, err2, err3, g.keys.RegisterMetrics(m)); err != nil {
+	retries, err4 := m.Int64ObservableCounter("reportgate.upstream.retries",
+		metric.WithDescription("Upstream GETs sent again on a fresh connection after the first closed before any byte of the answer"))
+	if err := errors.Join(err1, err2, err3, err4, g.keys.RegisterMetrics(m)); err != nil {
 		return err
 	}
 	_, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
@@ -34,8 +36,9 @@ func (g *Gateway) registerMetrics(m metric.Meter) error {
 			o.ObserveInt64(deliveries, int64(n), metric.WithAttributes(attribute.String("outcome", outcome)))
 		}
 		o.ObserveInt64(redisErrs, g.redisErrors.Load())
+		o.ObserveInt64(retries, int64(g.up.Retries()))
 		return nil
-	}, queue, deliveries, redisErrs)
+	}, queue, deliveries, redisErrs, retries)
 	return err
 }
 
