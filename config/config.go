@@ -31,6 +31,10 @@ type Config struct {
 	// UpstreamTimeout bounds one upstream exchange (dial, write, read).
 	// Default 10s.
 	UpstreamTimeout time.Duration
+	// UpstreamIdleTimeout is how long an unused upstream connection is
+	// kept: below the upstream's (and its load balancer's) own keep-alive
+	// timeout, so the gateway closes first. Default 4s.
+	UpstreamIdleTimeout time.Duration
 	// UpstreamMaxConns caps pooled connections to the upstream. Default 512;
 	// a cap below the partners' concurrency queues requests.
 	UpstreamMaxConns int
@@ -176,39 +180,40 @@ type Config struct {
 // Default returns the configuration with every default set.
 func Default() Config {
 	return Config{
-		Listen:             ":8080",
-		AdminListen:        "127.0.0.1:9090",
-		UpstreamTimeout:    10 * time.Second,
-		UpstreamMaxConns:   512,
-		MaxResponseBytes:   8 << 20,
-		MaxPageSize:        500,
-		MaxScan:            10_000,
-		ReferenceData:      true,
-		Quorum:             2,
-		RequestTTL:         7 * 24 * time.Hour,
-		ConsoleSessionIdle: 30 * time.Minute,
-		ConsoleSessionMax:  12 * time.Hour,
-		KeyCacheSize:       100_000,
-		NegativeCacheTTL:   5 * time.Second,
-		OutageGrace:        5 * time.Minute,
-		ScopeMaxAge:        60 * time.Second,
-		RateLimit:          "10/s",
-		RateLimitBurst:     20,
-		RateLimitStatus:    420,
-		RateLimitLease:     100 * time.Millisecond,
-		RateLimitOutage:    "local",
-		MaxInflightPerKey:  32,
-		FailedAuthLimit:    "1/s",
-		FailedAuthBurst:    20,
-		ReadTimeout:        10 * time.Second,
-		WriteTimeout:       30 * time.Second,
-		IdleTimeout:        60 * time.Second,
-		MaxHeaderBytes:     8 << 10,
-		MaxBodyBytes:       64 << 10,
-		MaxConnsPerIP:      128,
-		LogFormat:          "json",
-		LogLevel:           "info",
-		LogFlush:           100 * time.Millisecond,
-		ShutdownGrace:      15 * time.Second,
+		Listen:              ":8080",
+		AdminListen:         "127.0.0.1:9090",
+		UpstreamTimeout:     10 * time.Second,
+		UpstreamMaxConns:    512,
+		MaxResponseBytes:    8 << 20,
+		MaxPageSize:         500,
+		MaxScan:             10_000,
+		ReferenceData:       true,
+		Quorum:              2,
+		RequestTTL:          7 * 24 * time.Hour,
+		ConsoleSessionIdle:  30 * time.Minute,
+		ConsoleSessionMax:   12 * time.Hour,
+		KeyCacheSize:        100_000,
+		NegativeCacheTTL:    5 * time.Second,
+		OutageGrace:         5 * time.Minute,
+		ScopeMaxAge:         60 * time.Second,
+		RateLimit:           "10/s",
+		RateLimitBurst:      20,
+		RateLimitStatus:     420,
+		RateLimitLease:      100 * time.Millisecond,
+		RateLimitOutage:     "local",
+		MaxInflightPerKey:   32,
+		FailedAuthLimit:     "1/s",
+		FailedAuthBurst:     20,
+		ReadTimeout:         10 * time.Second,
+		WriteTimeout:        30 * time.Second,
+		IdleTimeout:         60 * time.Second,
+		MaxHeaderBytes:      8 << 10,
+		MaxBodyBytes:        64 << 10,
+		MaxConnsPerIP:       128,
+		LogFormat:           "json",
+		LogLevel:            "info",
+		LogFlush:            100 * time.Millisecond,
+		ShutdownGrace:       15 * time.Second,
+		UpstreamIdleTimeout: 4 * time.Second,
 	}
 }

@@ -85,6 +85,7 @@ func TestValidateCases(t *testing.T) {
 		{"same listeners", func(c *Config) { c.AdminListen = c.Listen }, "admin-listen"},
 		{"bad port", func(c *Config) { c.AdminListen = "127.0.0.1:99999" }, "admin-listen"},
 		{"zero timeout", func(c *Config) { c.UpstreamTimeout = 0 }, "upstream-timeout"},
+		{"zero upstream idle timeout", func(c *Config) { c.UpstreamIdleTimeout = 0 }, "upstream-idle-timeout"},
 		{"zero quorum", func(c *Config) { c.Quorum = 0 }, "quorum"},
 		{"negative grace", func(c *Config) { c.OutageGrace = -time.Second }, "outage-grace"},
 		{"zero outage grace allowed", func(c *Config) { c.OutageGrace = 0 }, ""},

@@ -30,6 +30,7 @@ func (c *Config) BindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.UpstreamAPIUser, "upstream-api-user", c.UpstreamAPIUser, "operator X-Ledger-API-User sent upstream (required)")
 	fs.StringVar(&c.UpstreamAPIKey, "upstream-api-key", c.UpstreamAPIKey, "operator X-Ledger-API-Key sent upstream when set; prefer the variable")
 	fs.DurationVar(&c.UpstreamTimeout, "upstream-timeout", c.UpstreamTimeout, "bound on one upstream exchange")
+	fs.DurationVar(&c.UpstreamIdleTimeout, "upstream-idle-timeout", c.UpstreamIdleTimeout, "how long an unused upstream connection is kept (below the upstream's keep-alive timeout)")
 	fs.IntVar(&c.UpstreamMaxConns, "upstream-max-conns", c.UpstreamMaxConns, "pooled connections to the upstream")
 	fs.IntVar(&c.MaxResponseBytes, "max-response-bytes", c.MaxResponseBytes, "largest upstream response body accepted, in bytes")
 	fs.IntVar(&c.MaxPageSize, "max-page-size", c.MaxPageSize, "largest page_size a partner may ask for (0, -1 and larger are refused)")

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateSeal(add)
 	positive(add, "upstream-timeout", c.UpstreamTimeout > 0, "give a duration such as 10s")
+	positive(add, "upstream-idle-timeout", c.UpstreamIdleTimeout > 0, "give a duration below the upstream's keep-alive timeout, such as 4s")
 	positive(add, "upstream-max-conns", c.UpstreamMaxConns >= 1, "give at least 1 (default 512)")
 	positive(add, "max-response-bytes", c.MaxResponseBytes >= 4096, "give at least 4096")
 	positive(add, "max-page-size", c.MaxPageSize >= 1, "give at least 1 (default 500)")

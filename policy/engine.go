@@ -340,12 +340,15 @@ var (
 )
 
 // Verify checks the upstream's answer to a forwarded request against the
-// scope Decide resolved (the tripwire): nil when it may be passed on. A
-// status other than 200 passes (the proxy decides about 4xx and 5xx) except
-// as ErrHidden and ErrUnverifiableStatus say.
+// scope Decide resolved (the tripwire): nil when it may be passed on. A 4xx
+// passes except as ErrHidden says; a 5xx never does (*UpstreamError: its
+// body is the upstream's, not the partner's to read); other statuses as
+// ErrUnverifiableStatus says.
 func (e *Engine) Verify(ctx context.Context, r *Request, status int, contentEncoding, body []byte) error {
 	rule := r.rule
 	switch {
+	case status >= 500:
+		return &UpstreamError{Status: status}
 	case status == 404 && (rule.Strategy == Path || rule.Strategy == Owner):
 		return ErrHidden
 	case status > 200 && status < 400 && r.scope != nil:

@@ -12,18 +12,23 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Upstream reads the Ledger API with the operator's credentials. Package
-// proxy implements it over its pooled client.
+// Upstream reads the Ledger API with the operator's credentials
+// (upstream.Client implements it).
 type Upstream interface {
 	// Fetch GETs pathAndQuery and returns the status and the body, which the
-	// caller owns.
+	// caller owns. An answer that is not data may come as an error
+	// instead (upstream.Client reports a 5xx and the upstream's 420 as
+	// *upstream.StatusError); errors are passed on as they are, for the
+	// proxy to map.
 	Fetch(ctx context.Context, pathAndQuery string) (status int, body []byte, err error)
 }
 
 // ErrObjectNotFound: the upstream answered 404 for an owner lookup.
 var ErrObjectNotFound = errors.New("policy: object not found upstream")
 
-// UpstreamError is an upstream answer that is neither 200 nor 404.
+// UpstreamError is an upstream answer the policy cannot use: to a read
+// of its own, a status that is neither 200 nor 404; to a forwarded
+// request, a 5xx (Verify). The proxy answers it like any upstream failure.
 type UpstreamError struct{ Status int }
 
 func (e *UpstreamError) Error() string { return "policy: upstream answered " + strconv.Itoa(e.Status) }

@@ -79,11 +79,18 @@ var (
 	errVerify       = newError(502, "scope_violation", "the upstream response failed scope verification and was withheld").in(scopeClass)
 	errMalformed    = newError(502, "malformed_upstream", "the upstream response could not be verified and was withheld").in(scopeClass)
 	errEncoding     = newError(502, "encoded_upstream", "the upstream response is content-encoded and cannot be verified").in(scopeClass)
-	errUpstream     = newError(502, "upstream_error", "the upstream could not be reached")
-	errTimeout      = newError(504, "upstream_timeout", "the upstream did not answer in time")
-	errTooLarge     = newError(502, "upstream_too_large", "the upstream response exceeds the gateway's size limit")
 	errScopeFailed  = newError(502, "scope_unresolved", "the key's scope could not be resolved from the upstream")
 	errLimiterDown  = newError(503, "rate_limiter_down", "the rate limiter is unreachable; retry later").in(limitClass)
+	errShutdown     = newError(503, "shutting_down", "the gateway is shutting down; retry")
+
+	// Upstream failures (see classifyUpstream).
+	errUpstream        = newError(502, "upstream_error", "the upstream could not be reached")
+	errUpstreamFailed  = newError(502, "upstream_failed", "the upstream failed to answer; retry later")
+	errUpstreamRefused = newError(502, "upstream_refused", "the upstream refused the gateway's own request")
+	errUpstreamLimited = newError(statusRateLimited, "upstream_rate_limited", "the upstream's rate limit was reached; retry after the delay in Retry-After")
+	errTimeout         = newError(504, "upstream_timeout", "the upstream did not answer in time")
+	errTooLarge        = newError(502, "upstream_too_large", "the upstream response exceeds the gateway's size limit")
+	errHeaderLarge     = newError(502, "upstream_header_too_large", "the upstream response headers exceed the gateway's limit")
 
 	// Requests the HTTP server could not read (see parseError).
 	errUnparsable     = newError(400, "unparsable", "the request could not be read: malformed request line, header or framing (one Host, valid header names and values, a supported Transfer-Encoding)")
@@ -158,6 +165,9 @@ func classify(err error) *apiError {
 	if ae, ok := errors.AsType[*apiError](err); ok {
 		return ae
 	}
+	if ae := classifyUpstream(err); ae != nil {
+		return ae
+	}
 	if ae := classifyPolicy(err); ae != nil {
 		return ae
 	}
@@ -168,14 +178,61 @@ func classify(err error) *apiError {
 		return errInactive
 	case errors.Is(err, keycache.ErrRegistryDown):
 		return errRegistryDown
+	}
+	return errUpstream
+}
+
+// classifyUpstream is the one rule for the upstream's failures, whichever
+// step met them — the forwarded request, a scope resolution, an owner
+// lookup, a scoped list's scan, an NFT check's collections — and nil for
+// any other error. The upstream's own status and body never reach the
+// partner:
+//
+//   - 504, or no answer within --upstream-timeout: 504;
+//   - any other 5xx: 502 (503 is the gateway's own: the registry, the
+//     rate limiter, a shutdown);
+//   - 420 to a read of the gateway's own: 420 with the upstream's
+//     Retry-After (a forwarded request's 420 passes through as it is);
+//   - another 4xx to a read of the gateway's own (the operator's
+//     credentials refused, a query the gateway built): 502 (a forwarded
+//     request's 4xx passes through, its 404 hidden on Path and Owner
+//     routes);
+//   - no answer (refused, reset, closed) or one the client could not
+//     read: 502, naming the oversized part when that is what it was.
+func classifyUpstream(err error) *apiError {
+	if se, ok := errors.AsType[*upstream.StatusError](err); ok {
+		return upstreamStatus(se.Status)
+	}
+	if ue, ok := errors.AsType[*policy.UpstreamError](err); ok {
+		return upstreamStatus(ue.Status)
+	}
+	switch {
+	case errors.Is(err, upstream.ErrClosed):
+		return errShutdown
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout):
 		return errTimeout
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return errTooLarge
+	case errors.Is(err, upstream.ErrHeaderTooLarge):
+		return errHeaderLarge
 	case errors.Is(err, upstream.ErrEncoded):
 		return errEncoding
 	}
-	return errUpstream
+	return nil
+}
+
+// upstreamStatus maps a status the upstream answered and the gateway
+// cannot pass on (classifyUpstream).
+func upstreamStatus(status int) *apiError {
+	switch {
+	case status == fasthttp.StatusGatewayTimeout:
+		return errTimeout
+	case status >= 500:
+		return errUpstreamFailed
+	case status == upstream.StatusRateLimited:
+		return errUpstreamLimited
+	}
+	return errUpstreamRefused
 }
 
 // classifyPolicy maps the policy's refusals; nil for any other error.

@@ -14,6 +14,7 @@ import (
 	"reportgate/policy"
 	"reportgate/ratelimit"
 	"reportgate/registry"
+	"reportgate/upstream"
 )
 
 // state is one request's working memory, pooled so that a cache hit
@@ -62,6 +63,11 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	err := p.pipeline(ctx, root, st)
 	if err != nil {
 		p.fail(ctx, st, err)
+	}
+	if p.closing.Load() {
+		// fasthttp closes connections itself while it drains, not after
+		// the grace (see Shutdown).
+		ctx.SetConnectionClose()
 	}
 	p.record(ctx, st)
 	st.adm.Release()
@@ -223,10 +229,34 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 // in the access log already).
 func (p *Proxy) logRefusal(st *state, err error) {
 	var denied *policy.DeniedError
-	if errors.As(err, &denied) || errors.Is(err, policy.ErrScanLimit) {
+	switch {
+	case errors.As(err, &denied) || errors.Is(err, policy.ErrScanLimit):
+		return
+	case classifyUpstream(err) != nil:
+		p.logUpstream(st, err)
 		return
 	}
 	p.opts.Logger.Warn("request not decided", "route", st.req.Route(), "key_id", st.who.ID, "err", err)
+}
+
+// logUpstream records an upstream failure, whichever step met it: the
+// route, the key, and the upstream's status and message when it answered
+// (upstream.StatusError holds no secret), else the error.
+func (p *Proxy) logUpstream(st *state, err error) {
+	keyID := ""
+	if st.who != nil {
+		keyID = st.who.ID
+	}
+	if se, ok := errors.AsType[*upstream.StatusError](err); ok {
+		p.opts.Logger.Warn("upstream failed", "route", st.req.Route(), "key_id", keyID,
+			"upstream_status", se.Status, "upstream_message", se.Message)
+		return
+	}
+	if ue, ok := errors.AsType[*policy.UpstreamError](err); ok {
+		p.opts.Logger.Warn("upstream failed", "route", st.req.Route(), "key_id", keyID, "upstream_status", ue.Status)
+		return
+	}
+	p.opts.Logger.Warn("upstream failed", "route", st.req.Route(), "key_id", keyID, "err", err)
 }
 
 // rewrite strips, then adds (step 5): every header the scan marked goes,
@@ -250,7 +280,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 	st.upStart = time.Since(t)
 	p.tel.observeUpstream(st.upStart)
 	if err != nil {
-		p.opts.Logger.Warn("upstream failed", "route", st.req.Route(), "err", err)
+		p.logUpstream(st, err)
 		return err
 	}
 	scrubResponse(&ctx.Response.Header, &st.resp)
@@ -284,15 +314,30 @@ func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
 		return errMalformed
 	case errors.Is(err, policy.ErrEncodedBody):
 		return errEncoding
+	case classifyUpstream(err) != nil: // a read of the check's own failed (NFT collections)
+		p.logUpstream(st, err)
+		return err
 	}
 	p.opts.Logger.Error("unverifiable upstream body withheld", "route", route, "key_id", keyID, "err", err)
 	return errMalformed
+}
+
+// upstreamRetry is the delay the upstream's 420 asked for, 1 s when it
+// named none.
+func upstreamRetry(err error) time.Duration {
+	if se, ok := errors.AsType[*upstream.StatusError](err); ok && se.RetryAfter > 0 {
+		return se.RetryAfter
+	}
+	return time.Second
 }
 
 // fail answers err in the upstream's Error shape.
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
 	ae := classify(err)
 	st.decision, st.class = ae.reason, ae.class
+	if ae == errUpstreamLimited {
+		st.retry = upstreamRetry(err)
+	}
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(ae.status)
 	if ae.status == statusRateLimited {

@@ -78,8 +78,14 @@ type Forwarder interface {
 	// Prepare adds the operator's credentials, Host and scheme to a
 	// request whose client headers were stripped.
 	Prepare(req *fasthttp.Request)
+	// Do sends the request; an answer the partner must not get (a 5xx)
+	// comes back as an error.
 	Do(req *fasthttp.Request, resp *fasthttp.Response) error
+	// Close drops idle connections.
 	Close()
+	// Abort ends every exchange in flight and refuses later ones with
+	// upstream.ErrClosed (the shutdown grace ran out).
+	Abort()
 }
 
 var _ Forwarder = (*upstream.Client)(nil)
@@ -126,6 +132,11 @@ type Proxy struct {
 
 	// unparsed and connErrors count what unreadable and serverLogger see.
 	unparsed, connErrors atomic.Uint64
+	// closing is set by Shutdown: every answer closes its connection.
+	closing atomic.Bool
+	// conns counts open partner connections (connState): fasthttp's own
+	// count is off by one once its shutdown has returned.
+	conns atomic.Int64
 
 	mu sync.Mutex
 	ln net.Listener
@@ -179,6 +190,7 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
 		CloseOnShutdown:               true,
+		ConnState:                     p.connState,
 		Logger:                        serverLogger{opts.Logger, &p.connErrors},
 	}
 	return p, nil
@@ -224,15 +236,63 @@ func (p *Proxy) Serve(ln net.Listener) error {
 	return p.server.Serve(ln)
 }
 
-// Shutdown stops accepting, waits for in-flight requests until ctx ends,
-// then closes every connection.
+// answerWindow is the end of the shutdown grace kept for answering the
+// requests still in flight (a quarter of the grace when that is shorter).
+const answerWindow = time.Second
+
+// Shutdown stops accepting and lets in-flight requests finish until ctx's
+// deadline, less answerWindow. Requests still in flight then are not cut
+// without an answer: the upstream exchanges they wait on are aborted, so
+// they answer 503 (shutting_down) with Connection: close, which Shutdown
+// waits for until the deadline (for answerWindow when ctx has none).
 func (p *Proxy) Shutdown(ctx context.Context) error {
-	err := p.server.ShutdownWithContext(ctx)
-	p.up.Close()
-	if err != nil {
-		return fmt.Errorf("proxy: shutdown: %w", err)
+	p.closing.Store(true)
+	drain, end := ctx, time.Time{}
+	if deadline, ok := ctx.Deadline(); ok {
+		end = deadline
+		var cancel context.CancelFunc
+		drain, cancel = context.WithDeadline(ctx, deadline.Add(-min(answerWindow, time.Until(deadline)/4)))
+		defer cancel()
 	}
-	return nil
+	err := p.server.ShutdownWithContext(drain)
+	if err == nil {
+		p.up.Close()
+		return nil
+	}
+	if end.IsZero() {
+		end = time.Now().Add(answerWindow)
+	}
+	inFlight := p.conns.Load()
+	p.up.Abort()
+	open := p.awaitClosed(end)
+	p.opts.Logger.Warn("shutdown grace ran out: requests in flight answered 503",
+		"open_connections", inFlight, "still_open", open)
+	return fmt.Errorf("proxy: shutdown: %d connections open when the grace ran out: %w", inFlight, err)
+}
+
+// awaitClosed polls until every partner connection is closed or end, and
+// returns how many are still open. Nothing signals the last close; fasthttp
+// polls too (every 100 ms) while it drains.
+func (p *Proxy) awaitClosed(end time.Time) int64 {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		open := p.conns.Load()
+		if open == 0 || !time.Now().Before(end) {
+			return open
+		}
+		<-tick.C
+	}
+}
+
+// connState counts open partner connections.
+func (p *Proxy) connState(_ net.Conn, s fasthttp.ConnState) {
+	switch s {
+	case fasthttp.StateNew:
+		p.conns.Add(1)
+	case fasthttp.StateClosed, fasthttp.StateHijacked:
+		p.conns.Add(-1)
+	}
 }
 
 // unreadable answers a request the server could not read (bad framing,

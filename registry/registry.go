@@ -197,7 +197,7 @@ func (r *Registry) run(ctx context.Context, s *redis.Script, what string, now ti
 		}
 	}
 	// The change is applied (err is nil or ErrNotReplicated): its result.
-	res, perr := r.result(s, what, v)
+	res, perr := r.result(s, what, v, err == nil)
 	if perr != nil {
 		return nil, perr
 	}
@@ -205,13 +205,16 @@ func (r *Registry) run(ctx context.Context, s *redis.Script, what string, now ti
 }
 
 // result unwraps a state script's answer, {result, audit head}
-// (postlude.lua), noting an acknowledged audit entry's number reused.
-func (r *Registry) result(s *redis.Script, what string, v any) (any, error) {
+// (postlude.lua). The audit entry of a durable admin action is remembered
+// as acknowledged (VerifyAudit then notices it lost), and a number reused
+// by another entry is logged; a change no replica confirmed is not
+// acknowledged.
+func (r *Registry) result(s *redis.Script, what string, v any, durable bool) (any, error) {
 	arr, ok := v.([]any)
 	if !ok || len(arr) != 2 {
 		return nil, fmt.Errorf("registry: %s: unexpected script reply %T", what, v)
 	}
-	if head, _ := arr[1].(string); r.actions[s] && head != "" && r.repl.acknowledged(head) {
+	if head, _ := arr[1].(string); durable && r.actions[s] && head != "" && r.repl.acknowledged(head) {
 		r.logLost("an acknowledged entry's number now names another entry")
 	}
 	if arr[0] == nil { // a nil result, as redis.Nil was before the wrapping

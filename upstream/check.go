@@ -21,8 +21,10 @@ type checker struct {
 
 // Check reports whether the upstream answers with the operator's
 // credentials, asking it for its currency list at most every two seconds:
-// any answer below 500 but 401 means reachable; a 5xx, a 401 or a transport
-// error means not, with what failed in the error's text.
+// any answer below 500 but 401 means reachable (its rate limit, 420,
+// included); a 5xx, a 401 or a transport error means not, with what failed
+// in the error's text. The upstream's message is not repeated: /readyz is
+// unauthenticated.
 func (c *Client) Check(ctx context.Context) error {
 	c.check.mu.Lock()
 	defer c.check.mu.Unlock()
@@ -31,6 +33,9 @@ func (c *Client) Check(ctx context.Context) error {
 		return c.check.err
 	}
 	status, _, err := c.Fetch(ctx, "/currencies")
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		status, err = se.Status, nil
+	}
 	switch {
 	case err != nil:
 		c.check.err = errors.New("unreachable: " + err.Error())

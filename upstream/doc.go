@@ -1,8 +1,15 @@
 // Package upstream is the gateway's one client to the Ledger Enterprise
-// API: a pooled fasthttp.HostClient with explicit timeouts and body limits,
-// that adds the operator's credentials to every request. The proxy forwards
-// partners' requests through it; package policy reads through it (scope
-// resolution, ownership, scoped lists) behind its own small interface.
+// API: a pooled fasthttp.HostClient with explicit timeouts and body and
+// header limits, that adds the operator's credentials to every request.
+// The proxy forwards partners' requests through it; package policy reads
+// through it (scope resolution, ownership, scoped lists) behind its own
+// small interface.
 //
-// It decides nothing: it neither checks scope nor maps errors to answers.
+// It sorts exchanges into answers and failures, and says which failure:
+// a 5xx answer is a *StatusError (with the upstream's message, fit for a
+// log line), an oversized header block ErrHeaderTooLarge, an aborted
+// client ErrClosed, anything else fasthttp's own error. A GET whose
+// connection was closed before any byte of the answer is sent once more,
+// on a fresh connection (retryIf). It decides nothing else: it neither
+// checks scope nor maps errors to partners' answers (package proxy does).
 package upstream

@@ -154,7 +154,8 @@ func (g *Gateway) buildProxy() error {
 	up, err := upstream.New(upstream.Options{
 		URL: g.cfg.Upstream, APIUser: g.cfg.UpstreamAPIUser, APIKey: g.cfg.UpstreamAPIKey,
 		Timeout: g.cfg.UpstreamTimeout, MaxConns: g.cfg.UpstreamMaxConns, MaxResponseBytes: g.cfg.MaxResponseBytes,
-		Now: g.now,
+		Now:         g.now,
+		IdleTimeout: g.cfg.UpstreamIdleTimeout,
 	})
 	if err != nil {
 		return err
@@ -300,16 +301,22 @@ func (g *Gateway) AdminAddr() string { return g.adminLn.Addr().String() }
 // Registry is the gateway's registry (for the demo and tests).
 func (g *Gateway) Registry() *registry.Registry { return g.reg }
 
-// Shutdown stops accepting, lets in-flight requests finish until ctx ends,
-// stops the background work and closes Redis. Safe after a partial Start.
+// Shutdown stops accepting, lets in-flight requests finish until ctx ends
+// (partner requests still in flight near its end are answered 503 with
+// Connection: close, see proxy.Shutdown), stops the background work and
+// closes Redis. Safe after a partial Start. Both listeners drain at once,
+// so neither spends the other's grace.
 func (g *Gateway) Shutdown(ctx context.Context) error {
-	var errs []error
+	var perr, aerr error
+	var wg sync.WaitGroup
 	if g.proxyLn != nil {
-		errs = append(errs, g.proxy.Shutdown(ctx))
+		wg.Go(func() { perr = g.proxy.Shutdown(ctx) })
 	}
 	if g.adminLn != nil {
-		errs = append(errs, g.admin.Shutdown(ctx))
+		wg.Go(func() { aerr = g.admin.Shutdown(ctx) })
 	}
+	wg.Wait()
+	errs := []error{perr, aerr}
 	if g.cancel != nil {
 		g.cancel()
 	}

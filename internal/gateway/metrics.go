@@ -8,34 +8,20 @@ import (
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
-// registerMetrics declares the metric families of the parts the gateway
-// owns itself (the notification queue, the Redis client); the proxy and the
-// key cache register their own.
+// registerMetrics has every part register its metric families; the
+// gateway's own is the Redis client's error count.
 func (g *Gateway) registerMetrics(m metric.Meter) error {
-	queue, err1 := m.Int64ObservableGauge("reportgate.notifications.queue_depth",
-		metric.WithDescription("Notification jobs waiting or in flight (kind=jobs) and events not yet fanned out (kind=events)"))
-	deliveries, err2 := m.Int64ObservableCounter("reportgate.notifications.deliveries",
-		metric.WithDescription("Partner deliveries by outcome: delivered, retried, dead_letter"))
-	redisErrs, err3 := m.Int64ObservableCounter("reportgate.redis.errors", metric.WithDescription("Redis commands that failed (not 'not found')"))
-	if err := errors.Join(err1, err2, err3, g.keys.RegisterMetrics(m)); err != nil {
+	redisErrs, err := m.Int64ObservableCounter("reportgate.redis.errors", metric.WithDescription("Redis commands that failed (not 'not found')"))
+	if err := errors.Join(err, g.keys.RegisterMetrics(m), g.notifier.RegisterMetrics(m), g.up.RegisterMetrics(m)); err != nil {
 		return err
 	}
-	_, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		if jobs, events, err := g.reg.QueueDepth(ctx); err == nil {
-			o.ObserveInt64(queue, jobs, metric.WithAttributes(attribute.String("kind", "jobs")))
-			o.ObserveInt64(queue, events, metric.WithAttributes(attribute.String("kind", "events")))
-		}
-		ns := g.notifier.Stats()
-		for outcome, n := range map[string]uint64{"delivered": ns.Delivered, "retried": ns.Retried, "dead_letter": ns.Dead} {
-			o.ObserveInt64(deliveries, int64(n), metric.WithAttributes(attribute.String("outcome", outcome)))
-		}
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(redisErrs, g.redisErrors.Load())
 		return nil
-	}, queue, deliveries, redisErrs)
+	}, redisErrs)
 	return err
 }
 
