@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"reportgate/config"
+	"reportgate/internal/contract"
 	"reportgate/internal/gateway"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
@@ -35,11 +36,16 @@ type world struct {
 	// Redis calls would count in tests that count script calls).
 	usageFlush time.Duration
 	logs       *testkit.LogBuffer
+	// rec validates every exchange of the world's simulator (upstream hop)
+	// and replicas (partner hop) against the spec: contract_test.go.
+	rec *contract.Recorder
 }
 
 func newWorld(t *testing.T, simCfg ledgersim.Config) *world {
 	t.Helper()
-	w := &world{t: t, sim: simtest.Start(t, simCfg), redis: redistest.Start(t), logs: &testkit.LogBuffer{}}
+	rec := newRecorder(t) // first: it reports after the simulator and replicas are stopped
+	simCfg.Observe = rec.Observe
+	w := &world{t: t, sim: simtest.Start(t, simCfg), redis: redistest.Start(t), logs: &testkit.LogBuffer{}, rec: rec}
 	cfg := w.config()
 	client := cfg.Redis.NewClient()
 	t.Cleanup(func() { client.Close() })
@@ -109,6 +115,7 @@ func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n not
 		defer cancel()
 		_ = g.Shutdown(ctx)
 	})
+	register(w.t, g.ProxyAddr(), w.rec)
 	waitReady(w.t, g)
 	return g
 }
@@ -170,10 +177,18 @@ func get(t *testing.T, g *gateway.Gateway, secret, target string) answer {
 }
 
 // raw writes a request byte for byte (so tests control every header) and
-// reads one response.
+// reads one response. The request must be one the spec allows; the answer
+// is validated against the spec (contract_test.go).
 func raw(t *testing.T, addr, request string) answer {
 	t.Helper()
-	return send(t, addr, request).answer
+	return sendAs(t, addr, request, specAllows).answer
+}
+
+// rawRefused is raw for a request the spec refuses: the answer must be an
+// error in the spec's Error shape.
+func rawRefused(t *testing.T, addr, request string) answer {
+	t.Helper()
+	return sendAs(t, addr, request, specRefuses).answer
 }
 
 // reply is an answer with what raw leaves out: whether it answered a
@@ -184,8 +199,15 @@ type reply struct {
 }
 
 // send writes a request byte for byte and reads one answer, read as the
-// answer to the request's method (a HEAD has no body).
+// answer to the request's method (a HEAD has no body). Like raw, it
+// validates the exchange against the spec.
 func send(t *testing.T, addr, request string) reply {
+	t.Helper()
+	return sendAs(t, addr, request, specAllows)
+}
+
+// sendAs is send with what the test knows of the request.
+func sendAs(t *testing.T, addr, request string, view specView) reply {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -203,7 +225,9 @@ func send(t *testing.T, addr, request string) reply {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return reply{answer: answer{status: resp.StatusCode, header: resp.Header, body: body}, head: method == "HEAD", close: resp.Close}
+	r := reply{answer: answer{status: resp.StatusCode, header: resp.Header, body: body}, head: method == "HEAD", close: resp.Close}
+	checkRaw(t, addr, request, view, r.answer)
+	return r
 }
 
 // nodeIDs returns edges[].node.<field> of a page.

@@ -518,6 +518,8 @@ type objectRoute struct {
 	owner    bool // Owner strategy: the object itself is read to decide
 	list     bool // a list of sub-resources leaky mode changes
 	paged    bool // it takes page and page_size
+	// query draws a query the route requires (nil: none).
+	query func(r *leakRun) string
 }
 
 var objectRoutes = func() []objectRoute {
@@ -532,6 +534,12 @@ var objectRoutes = func() []objectRoute {
 	paged := func(o *objectRoute) { o.list, o.paged = true, true }
 	index := func(o *objectRoute) {
 		o.second = func(r *leakRun, _ int64) string { return strconv.Itoa(r.rng.IntN(3)) }
+	}
+	// Regression (found by the contract test, issue 17): the route was
+	// read without its required type, so the upstream answered 400 and the
+	// route's answers were never compared.
+	addressType := func(o *objectRoute) {
+		o.query = func(r *leakRun) string { return "type=" + r.pick([]string{"change", "receive"}) }
 	}
 	family := func(f string) func(*objectRoute) {
 		return func(o *objectRoute) { o.pool = func(r *leakRun) []int64 { return r.familyAccounts(f) } }
@@ -556,7 +564,7 @@ var objectRoutes = func() []objectRoute {
 	return []objectRoute{
 		acct("/accounts/{account_id}"),
 		acct("/accounts/{account_id}/address"),
-		acct("/accounts/{account_id}/address/{index}", index),
+		acct("/accounts/{account_id}/address/{index}", index, addressType),
 		acct("/accounts/{account_id}/addresses"),
 		acct("/accounts/{account_id}/addresses/{index}", index),
 		acct("/accounts/{account_id}/balances"),
@@ -689,7 +697,10 @@ func (r *leakRun) object(dr objectRoute, id int64) {
 		args = append(args, dr.second(r, id))
 	}
 	target := fill(dr.template, args...)
-	if dr.paged && r.rng.IntN(2) == 0 {
+	switch {
+	case dr.query != nil:
+		target += "?" + dr.query(r)
+	case dr.paged && r.rng.IntN(2) == 0:
 		target += sprintf("?page=%d&page_size=%d", 1+r.rng.IntN(2), 1+r.rng.IntN(4))
 	}
 	r.w.sim.ResetRequests()

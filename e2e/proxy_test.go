@@ -243,31 +243,34 @@ func TestRefusals(t *testing.T) {
 	g := w.gateway(nil, nil)
 	_, secret := w.key(1)
 	unknown := "lrk_" + strings.Repeat("A", 49) // well-formed length, bad checksum
+	// spec: whether the Ledger API's spec itself refuses the request, or
+	// only the gateway (an unknown key, an operation a key may not call).
 	tests := []struct {
 		name    string
 		request string
 		status  int
+		spec    specView
 	}{
-		{"no key", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Workspace: acme\r\n\r\n", 401},
-		{"garbage key", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + unknown + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 401},
-		{"wrong workspace", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: other\r\n\r\n", 401},
-		{"two keys", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400},
-		{"write", "POST /requests HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403},
-		{"delete", "DELETE /accounts/1 HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403},
-		{"denied read", "GET /labels HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403},
-		{"sync side effect", "GET /accounts/1/sync HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403},
-		{"unknown path", "GET /admin HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 404},
-		{"simulator control path", "GET /_sim/dataset HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 404},
-		{"dot segment", "GET /accounts/../users HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400},
-		{"absolute URI", "GET http://upstream/accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400},
-		{"body on GET", "GET /accounts HTTP/1.1\r\nHost: gw\r\nContent-Length: 2\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n{}", 400},
-		{"page_size 0", "GET /accounts?page_size=0 HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400},
-		{"key in query", "GET /accounts?X-Ledger-Reporting-API-Key=" + secret + " HTTP/1.1\r\nHost: gw\r\nX-Ledger-Workspace: acme\r\n\r\n", 400},
+		{"no key", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Workspace: acme\r\n\r\n", 401, specRefuses},
+		{"garbage key", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + unknown + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 401, specAllows},
+		{"wrong workspace", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: other\r\n\r\n", 401, specAllows},
+		{"two keys", "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400, specRefuses},
+		{"write", "POST /requests HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403, specRefuses},
+		{"delete", "DELETE /accounts/1 HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403, specRefuses},
+		{"denied read", "GET /labels HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403, specAllows},
+		{"sync side effect", "GET /accounts/1/sync HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 403, specAllows},
+		{"unknown path", "GET /admin HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 404, specRefuses},
+		{"simulator control path", "GET /_sim/dataset HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 404, specRefuses},
+		{"dot segment", "GET /accounts/../users HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400, specRefuses},
+		{"absolute URI", "GET http://upstream/accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400, specRefuses},
+		{"body on GET", "GET /accounts HTTP/1.1\r\nHost: gw\r\nContent-Length: 2\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n{}", 400, specRefuses},
+		{"page_size 0", "GET /accounts?page_size=0 HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: " + secret + "\r\nX-Ledger-Workspace: acme\r\n\r\n", 400, specAllows},
+		{"key in query", "GET /accounts?X-Ledger-Reporting-API-Key=" + secret + " HTTP/1.1\r\nHost: gw\r\nX-Ledger-Workspace: acme\r\n\r\n", 400, specRefuses},
 	}
 	w.sim.ResetRequests()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := raw(t, g.ProxyAddr(), tt.request)
+			a := sendAs(t, g.ProxyAddr(), tt.request, tt.spec).answer
 			if a.status != tt.status {
 				t.Fatalf("status %d, want %d: %s", a.status, tt.status, a.body)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"reportgate/config"
+	"reportgate/internal/contract"
 	"reportgate/internal/gateway"
 	"reportgate/internal/gcra"
 	"reportgate/internal/ledgersim"
@@ -24,6 +25,7 @@ import (
 // shot is one request of a load test.
 type shot struct {
 	at     time.Time
+	took   time.Duration // until the answer was read, before it was validated
 	status int
 	header http.Header
 	body   []byte
@@ -57,7 +59,9 @@ func fire(t *testing.T, c *http.Client, addr, secret, target string) shot {
 	}
 	defer resp.Body.Close()
 	s.body, _ = io.ReadAll(resp.Body)
+	s.took = time.Since(s.at)
 	s.status, s.header = resp.StatusCode, resp.Header
+	checkPartner(t, addr, specAllows, contract.FromHTTP(contract.Partner, req, nil, resp, s.body))
 	return s
 }
 
@@ -249,18 +253,21 @@ func TestRateLimitStatus429(t *testing.T) {
 // operator's account) reaches the partner untouched, headers and body.
 func TestUpstream420PassesThrough(t *testing.T) {
 	const body = `{"message":"Rate limit exceeded","name":"RateLimited","status_code":420}`
-	up := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+	w := newWorld(t, ledgersim.DefaultConfig())
+	up := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 		h := rw.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("X-RateLimit-Limit", "600")
 		h.Set("X-RateLimit-Remaining", "0")
 		h.Set("X-RateLimit-Reset", "1767225600")
 		h.Set("Retry-After", "42")
+		// This upstream is not the world's simulator: what the gateway
+		// sends it is validated here.
+		w.rec.Check(contract.FromHTTP(contract.Upstream, req, nil, &http.Response{StatusCode: 420, Header: h.Clone()}, []byte(body)))
 		rw.WriteHeader(420)
 		_, _ = io.WriteString(rw, body)
 	}))
 	t.Cleanup(up.Close)
-	w := newWorld(t, ledgersim.DefaultConfig())
 	g := w.gateway(func(c *config.Config) { c.UpstreamURL = up.URL }, nil)
 	_, secret := w.key(1)
 	a := get(t, g, secret, "/currencies") // reference data: no scope to resolve

@@ -152,7 +152,8 @@ func TestUpstreamRateLimitAndClientErrorsPass(t *testing.T) {
 		t.Errorf("420 to a scoped list's scan: %d Retry-After %q %s, want 420 with Retry-After 9", a.status, a.header.Get("Retry-After"), a.body)
 	}
 	testkit.DecodeError(t, a.body, 420)
-	f.answer(at("/accounts", &faultAnswer{status: 400, body: `{"message":"bad filter","name":"BadRequest","status_code":400}`}))
+	f.answer(at("/accounts", &faultAnswer{status: 400, header: map[string]string{"Content-Type": "application/json"},
+		body: `{"message":"bad filter","name":"BadRequest","status_code":400}`}))
 	if a := get(t, g, secret, "/accounts"); a.status != 400 || !strings.Contains(string(a.body), "bad filter") {
 		t.Errorf("forwarded 400: %d %s, want the upstream's answer", a.status, a.body)
 	}

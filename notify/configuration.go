@@ -137,13 +137,20 @@ func storeError(err error) error {
 	return errStoreDown
 }
 
-// configurationBody is the configuration answered; the secret is
-// write-only.
+// SecretMask stands for the webhook secret in every configuration the
+// gateway answers. The secret is write-only, but the spec's Webhook
+// requires a secret, and a client generated from the spec refuses an
+// answer without one (issue 17): the mask fills the place and tells
+// nothing, not even the secret's length. It is shorter than any secret the
+// gateway accepts, so it can never be one.
+const SecretMask = "********"
+
+// configurationBody is the configuration answered, the secret masked.
 func configurationBody(u string) []byte {
 	if u == "" {
 		return []byte(`{"all":{"webhook":null}}`)
 	}
-	body, _ := json.Marshal(map[string]any{"all": map[string]any{"webhook": map[string]string{"url": u}}})
+	body, _ := json.Marshal(map[string]any{"all": map[string]any{"webhook": map[string]string{"url": u, "secret": SecretMask}}})
 	return body
 }
 
@@ -179,6 +186,15 @@ func (c *Configurations) parse(body []byte) (*registry.Webhook, error) {
 	}
 	if wb.Secret == nil {
 		return bad("webhook.secret is required: deliveries are signed with it")
+	}
+	// A configuration read back and sent again carries the mask, not the
+	// secret: refused, not read as "keep the stored one". A PUT states the
+	// whole configuration, and the stored one is then exactly what it
+	// stated; keeping a secret it does not carry would be a read-modify-
+	// write of the sealed secret that a concurrent DELETE could undo into a
+	// resurrected secret. The partner has its secret: it sends it.
+	if *wb.Secret == SecretMask {
+		return bad("webhook.secret is %q, the mask the gateway answers in place of the secret (it is write-only): send the secret itself", SecretMask)
 	}
 	if n := len(*wb.Secret); n < minWebhookSecret || n > maxWebhookSecret {
 		return bad("webhook.secret must have %d to %d bytes, has %d", minWebhookSecret, maxWebhookSecret, n)

@@ -120,7 +120,11 @@ type headerScan struct {
 	keys, workspaces int
 	key, workspace   []byte // first values; alias the request
 	override         bool
-	clientClose      bool
+	// badName: a header name is not an RFC 9110 token (fasthttp keeps a
+	// name with a space in it); the upstream would refuse it or read it
+	// otherwise, so the request is refused.
+	badName     bool
+	clientClose bool
 	// dels are the names to delete, copied into delBuf.
 	dels   [][]byte
 	delBuf []byte
@@ -128,7 +132,7 @@ type headerScan struct {
 
 func (s *headerScan) reset() {
 	s.keys, s.workspaces, s.key, s.workspace = 0, 0, nil, nil
-	s.override, s.clientClose = false, false
+	s.override, s.badName, s.clientClose = false, false, false
 	s.dels, s.delBuf = s.dels[:0], s.delBuf[:0]
 }
 
@@ -146,6 +150,9 @@ func scanHeaders(h *fasthttp.RequestHeader, s *headerScan, trusted bool) {
 	s.reset()
 	s.clientClose = h.ConnectionClose()
 	for name, value := range h.All() {
+		if !isToken(name) {
+			s.badName = true
+		}
 		class, _ := classifyName(name)
 		switch class {
 		case key:
@@ -173,6 +180,23 @@ func scanHeaders(h *fasthttp.RequestHeader, s *headerScan, trusted bool) {
 			s.override = true
 		}
 	}
+}
+
+// tchar are the bytes of an RFC 9110 §5.6.2 token, a field name's syntax.
+var tchar = func() (t [256]bool) {
+	for _, c := range []byte("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		t[c] = true
+	}
+	return t
+}()
+
+func isToken(name []byte) bool {
+	for _, c := range name {
+		if !tchar[c] {
+			return false
+		}
+	}
+	return len(name) > 0
 }
 
 // connectionTokens adds every header named in a Connection value.

@@ -49,10 +49,15 @@ func FuzzScanHeaders(f *testing.F) {
 			return
 		}
 		var keys, workspaces int
-		override := false
+		override, badName := false, false
 		var named []string // the names Connection lists
 		for name, value := range req.Header.All() {
 			folded := strings.ReplaceAll(strings.ToLower(string(name)), "_", "-")
+			if len(name) == 0 || strings.ContainsFunc(string(name), func(r rune) bool {
+				return r > 0x7e || !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
+			}) {
+				badName = true
+			}
 			switch {
 			case strings.EqualFold(string(name), hdrKey):
 				keys++
@@ -68,9 +73,9 @@ func FuzzScanHeaders(f *testing.F) {
 		}
 		var s headerScan
 		scanHeaders(&req.Header, &s, false)
-		if s.keys != keys || s.workspaces != workspaces || s.override != override {
-			t.Fatalf("scan of %q: keys %d, workspaces %d, override %v; want %d, %d, %v",
-				headers, s.keys, s.workspaces, s.override, keys, workspaces, override)
+		if s.keys != keys || s.workspaces != workspaces || s.override != override || s.badName != badName {
+			t.Fatalf("scan of %q: keys %d, workspaces %d, override %v, bad name %v; want %d, %d, %v, %v",
+				headers, s.keys, s.workspaces, s.override, s.badName, keys, workspaces, override, badName)
 		}
 		applyDeletes(&req.Header, &s)
 		up.Prepare(&req)

@@ -116,6 +116,29 @@ func TestScanHeadersTrustedKeepsForwarded(t *testing.T) {
 	}
 }
 
+// Regression (found by the contract test, issue 17): fasthttp keeps a
+// header whose name has a space in it, and the gateway forwarded it; the
+// upstream refused the request in text/plain, which reached the partner.
+// A name that is not a token now refuses the request before the upstream.
+func TestScanHeadersFlagsNamesThatAreNotTokens(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		headers string
+		bad     bool
+	}{
+		{"Bad Header: x\r\n", true},
+		{"X-Note: a b\r\n", false},
+		{"X-A!#$%&'*+.^_`|~9: x\r\n", false},
+	} {
+		req := parseRequest(t, "GET /accounts HTTP/1.1\r\nHost: gw\r\n"+tt.headers+"\r\n")
+		var s headerScan
+		scanHeaders(&req.Header, &s, false)
+		if s.badName != tt.bad {
+			t.Errorf("%q: badName %v, want %v", tt.headers, s.badName, tt.bad)
+		}
+	}
+}
+
 func TestScanHeadersCountsDuplicates(t *testing.T) {
 	t.Parallel()
 	req := parseRequest(t, "GET /accounts HTTP/1.1\r\nHost: gw\r\nX-Ledger-Reporting-API-Key: a\r\nx-ledger-reporting-api-key: b\r\nX-HTTP-Method-Override: DELETE\r\nConnection: close\r\n\r\n")

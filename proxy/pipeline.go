@@ -128,6 +128,9 @@ func (p *Proxy) reject(ctx *fasthttp.RequestCtx, st *state) error {
 	if st.hdr.override {
 		return errOverride
 	}
+	if st.hdr.badName {
+		return errUnparsable
+	}
 	return nil
 }
 

@@ -46,8 +46,9 @@ type Options struct {
 	// MaxBodyBytes bounds a request body (413 beyond); only
 	// PUT /notifications/configuration takes one. Default 64 KiB.
 	MaxBodyBytes int
-	// MaxConnsPerIP caps a client address's open connections; beyond,
-	// fasthttp answers 429 and closes. 0: no cap.
+	// MaxConnsPerIP caps a client address's open connections; beyond, a
+	// connection is answered 429 in the Error shape and closed (conncap.go).
+	// 0: no cap.
 	MaxConnsPerIP int
 	// RateLimitStatus is the status of the gateway's limit refusals: 420
 	// like the upstream (default) or 429.
@@ -184,7 +185,6 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 		IdleTimeout:                   opts.IdleTimeout,
 		ReadBufferSize:                opts.MaxHeaderBytes,
 		MaxRequestBodySize:            opts.MaxBodyBytes,
-		MaxConnsPerIP:                 opts.MaxConnsPerIP,
 		DisablePreParseMultipartForm:  true,
 		NoDefaultServerHeader:         true,
 		NoDefaultContentType:          true,
@@ -233,7 +233,10 @@ func (p *Proxy) Serve(ln net.Listener) error {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
-	return p.server.Serve(ln)
+	logged := serverLogger{p.opts.Logger, &p.connErrors}
+	return p.server.Serve(capConns(ln, p.opts.MaxConnsPerIP, func(addr net.Addr) {
+		logged.Printf("The number of connections from %s exceeds MaxConnsPerIP=%d", addr, p.opts.MaxConnsPerIP)
+	}))
 }
 
 // answerWindow is the end of the shutdown grace kept for answering the

@@ -65,6 +65,19 @@ func (r *Recorder) Check(x Exchange) Result {
 	return res
 }
 
+// CheckAllowed is Check for a request the caller sends as one the spec
+// allows: a violation of the request fails on the partner hop too, so a
+// test cannot send a request the spec refuses without saying so
+// (CheckRefused), and the gateway's answer to it is judged as an answer
+// to the request the test meant.
+func (r *Recorder) CheckAllowed(x Exchange) Result {
+	res := r.v.Check(x)
+	r.note(x, res)
+	r.fail(x, res.Operation, res.Request)
+	r.fail(x, res.Operation, res.Response)
+	return res
+}
+
 // CheckRefused is Check for a request the caller sends knowing the spec
 // refuses it (a bad parameter, an unknown path): it fails if the spec
 // allows the request after all, or if the answer breaks the contract.

@@ -45,6 +45,8 @@ func TestRecorderReportsAtTheEnd(t *testing.T) {
 	rec.Check(exchange(contract.Upstream, "GET", "/users/abc", operatorHeader, 404, errorJSON))
 	rec.Check(exchange(contract.Upstream, "GET", "/users", operatorHeader, 200, twoBadUsers))
 	rec.CheckRefused(exchange(contract.Partner, "GET", "/users/2", partnerHeader, 404, errorJSON))
+	rec.CheckAllowed(exchange(contract.Partner, "GET", "/users/2?page=1", partnerHeader, 404, errorJSON))
+	rec.CheckAllowed(exchange(contract.Partner, "GET", "/users/2", partnerHeader, 404, errorJSON))
 	if len(tb.errors) != 0 {
 		t.Fatalf("reported before the end: %v", tb.errors)
 	}
@@ -54,11 +56,12 @@ func TestRecorderReportsAtTheEnd(t *testing.T) {
 	}
 	report := tb.errors[0]
 	for _, want := range []string{
-		"3 distinct violations",
+		"4 distinct violations",
 		`upstream hop, GET /users/{user_id}: request: path parameter "user_id"`,
 		"upstream hop, GET /users: response: status 200: at /edges/*/node/id",
 		"2×, first: GET /users: response: status 200: at /edges/0/node/id",
 		"partner hop, GET /users/{user_id}: request: the spec allows it",
+		`partner hop, GET /users/{user_id}: request: query parameter "page" is not declared`,
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -152,8 +153,14 @@ func (v *Validator) Check(x Exchange) Result {
 		return Result{Request: &Violation{"request", []string{err.Error()}}, Response: vw.refusal(x)}
 	}
 	route, params, err := vw.router.FindRoute(req)
+	if err == nil && strings.HasSuffix(req.URL.Path, "/") {
+		// The library's router ignores a trailing slash; no path of the
+		// spec has one, and a generated client never sends one.
+		err = errors.New("a trailing slash")
+	}
 	if err != nil {
-		return Result{Request: fmt.Errorf("%w: %s %s: %v", ErrNoOperation, x.Method, req.URL.EscapedPath(), err),
+		path, _, _ := strings.Cut(x.Target, "?")
+		return Result{Request: fmt.Errorf("%w: %s %s: %v", ErrNoOperation, x.Method, path, err),
 			Response: vw.refusal(x)}
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
@@ -176,6 +183,27 @@ func (v *Validator) Check(x Exchange) Result {
 	}
 	res.Response = vw.answer(in, x, len(refusals) > 0)
 	return res
+}
+
+// Operations returns the operations of hop ("METHOD /path/template"),
+// ordered by path, then method.
+func (v *Validator) Operations(hop Hop) []string {
+	vw := v.views[hop]
+	if vw == nil {
+		return nil
+	}
+	var out []string
+	for _, path := range vw.doc.Paths.InMatchingOrder() {
+		for method := range vw.doc.Paths.Value(path).Operations() {
+			out = append(out, method+" "+path)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		ma, pa, _ := strings.Cut(a, " ")
+		mb, pb, _ := strings.Cut(b, " ")
+		return cmp.Or(strings.Compare(pa, pb), strings.Compare(ma, mb))
+	})
+	return out
 }
 
 // Documented returns the statuses the operation (method and path template,
@@ -209,8 +237,28 @@ func (x Exchange) request() (*http.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %v", x.Target, err)
 	}
+	if u.Path, err = segmentPath(u.EscapedPath()); err != nil {
+		return nil, fmt.Errorf("target %q: %v", x.Target, err)
+	}
+	u.RawPath = ""
 	return &http.Request{Method: x.Method, URL: u, RequestURI: x.Target, Header: canonical(x.RequestHeader),
 		Body: io.NopCloser(bytes.NewReader(x.RequestBody)), ContentLength: int64(len(x.RequestBody))}, nil
+}
+
+// segmentPath decodes an escaped path segment by segment, keeping an
+// encoded slash ("%2F") as those three characters: it is data inside its
+// segment (RFC 3986 §2.2), not a separator, so it must not make the router
+// see segments the request does not have, as the decoded path would.
+func segmentPath(escaped string) (string, error) {
+	segs := strings.Split(escaped, "/")
+	for i, seg := range segs {
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return "", err
+		}
+		segs[i] = strings.ReplaceAll(dec, "/", "%2F")
+	}
+	return strings.Join(segs, "/"), nil
 }
 
 func canonical(h http.Header) http.Header {
