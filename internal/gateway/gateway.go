@@ -155,8 +155,10 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if err := g.registerMetrics(g.tel.Meter); err != nil {
 		return nil, err
 	}
+	// ErrorLog: the server's own lines (TLS handshake errors among them)
+	// go to the structured log, not to stderr in another format.
 	g.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)}
 	return g, nil
 }
 
