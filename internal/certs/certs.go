@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -51,11 +52,11 @@ func (e *Error) Unwrap() error { return e.Err }
 func LoadPair(certFile, keyFile string, now time.Time) (*tls.Certificate, error) {
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
-		return nil, &Error{CertFile, certFile, fmt.Errorf("%w: %w", ErrUnreadable, err)}
+		return nil, &Error{CertFile, certFile, unreadable(err)}
 	}
 	keyPEM, err := os.ReadFile(keyFile)
 	if err != nil {
-		return nil, &Error{KeyFile, keyFile, fmt.Errorf("%w: %w", ErrUnreadable, err)}
+		return nil, &Error{KeyFile, keyFile, unreadable(err)}
 	}
 	leaf, err := parseLeaf(certPEM)
 	if err != nil {
@@ -77,6 +78,16 @@ func LoadPair(certFile, keyFile string, now time.Time) (*tls.Certificate, error)
 	}
 	pair.Leaf = leaf
 	return &pair, nil
+}
+
+// unreadable wraps a read error in ErrUnreadable, without the path the
+// Error names already.
+func unreadable(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%w: %w", ErrUnreadable, err)
 }
 
 // parseLeaf returns the first certificate of a PEM bundle.

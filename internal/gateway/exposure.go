@@ -12,7 +12,7 @@ import "net"
 // whose NetworkPolicy admits only that proxy, a non-loopback address is
 // the deployment's intent.
 func (g *Gateway) warnIfAdminExposed(ln net.Listener) {
-	if tcp, ok := ln.Addr().(*net.TCPAddr); g.adminCert != nil || ok && tcp.IP.IsLoopback() {
+	if tcp, ok := ln.Addr().(*net.TCPAddr); g.adminCert != nil || (ok && tcp.IP.IsLoopback()) {
 		return
 	}
 	g.log.Warn("admin listener on a non-loopback address without TLS: admin bearer tokens, revealed keys and "+
