@@ -18,7 +18,9 @@ COPY --from=build /out/reportgate /usr/local/bin/reportgate
 USER 65532:65532
 EXPOSE 8080 9090
 # The admin listener must be reachable from inside the container for this
-# probe (the default 127.0.0.1:9090 is).
+# probe (the default 127.0.0.1:9090 is). Served over TLS (--admin-tls-cert),
+# override it: docker run --health-cmd '/usr/local/bin/reportgate health
+# --url https://127.0.0.1:9090/healthz --insecure' …
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["/usr/local/bin/reportgate", "health", "--url", "http://127.0.0.1:9090/healthz"]
 ENTRYPOINT ["/usr/local/bin/reportgate"]

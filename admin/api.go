@@ -26,6 +26,8 @@ type API struct {
 	allow map[string][]string // path pattern → methods
 	// filed, when set, hears every request filed (approver notifications).
 	filed func(ctx context.Context, req registry.Request)
+	// clientCerts: keys may be bound to client certificates (--client-ca).
+	clientCerts bool
 }
 
 // OnRequestFiled sets f to hear every request filed; it is called after

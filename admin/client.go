@@ -117,7 +117,20 @@ func (c *Client) Key(ctx context.Context, id string) (out Key, err error) {
 
 // CreateKey is POST /v1/keys.
 func (c *Client) CreateKey(ctx context.Context, name string, entities []int64) (out KeyAndRequest, err error) {
-	err = c.Do(ctx, "POST", "/v1/keys", nil, createBody{Name: name, Entities: entities}, &out)
+	return c.Create(ctx, KeyCreate{Name: name, Entities: entities})
+}
+
+// KeyCreate is the body of POST /v1/keys; ClientCertSHA256 is left out
+// when nil (a key bound to no client certificate).
+type KeyCreate struct {
+	Name             string
+	Entities         []int64
+	ClientCertSHA256 *string
+}
+
+// Create is POST /v1/keys.
+func (c *Client) Create(ctx context.Context, k KeyCreate) (out KeyAndRequest, err error) {
+	err = c.Do(ctx, "POST", "/v1/keys", nil, createBody(k), &out)
 	return out, err
 }
 
@@ -129,12 +142,13 @@ func (c *Client) EditKey(ctx context.Context, id string, name *string, entities 
 
 // KeyEdit is the body of PATCH /v1/keys/{id}; a nil field is left out
 // (kept). RateLimit is "N/s", "N/m" or "default"; RateLimitBurst goes with
-// N/s or N/m.
+// N/s or N/m; ClientCertSHA256 is a certificate's SHA-256 or "none".
 type KeyEdit struct {
-	Name           *string
-	Entities       *[]int64
-	RateLimit      *string
-	RateLimitBurst *int
+	Name             *string
+	Entities         *[]int64
+	RateLimit        *string
+	RateLimitBurst   *int
+	ClientCertSHA256 *string
 }
 
 // Edit is PATCH /v1/keys/{id}.

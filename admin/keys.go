@@ -14,6 +14,8 @@ import (
 type createBody struct {
 	Name     string  `json:"name"`
 	Entities []int64 `json:"entities"`
+	// ClientCertSHA256 binds the key to a client certificate; absent: none.
+	ClientCertSHA256 *string `json:"client_cert_sha256,omitempty"`
 }
 
 // editBody is PATCH /v1/keys/{id}. Pointers tell "absent" (keep) from a
@@ -25,6 +27,9 @@ type editBody struct {
 	// RateLimitBurst goes with N/s or N/m (absent: N).
 	RateLimit      *string `json:"rate_limit,omitempty"`
 	RateLimitBurst *int    `json:"rate_limit_burst,omitempty"`
+	// ClientCertSHA256 binds the key to another client certificate, or
+	// "none" unbinds it.
+	ClientCertSHA256 *string `json:"client_cert_sha256,omitempty"`
 }
 
 func (a *API) listKeys(_ http.ResponseWriter, r *http.Request, _ registry.Admin) (int, any, error) {
@@ -64,7 +69,15 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, who registry.Adm
 	if err := decodeBody(w, r, &body, false); err != nil {
 		return 0, nil, err
 	}
-	k, req, err := a.reg.FileCreate(r.Context(), who.ID, body.Name, body.Entities)
+	cert, err := ClientCertBinding(body.ClientCertSHA256, false, a.clientCerts)
+	if err != nil {
+		return 0, nil, err
+	}
+	n := registry.NewKey{Name: body.Name, Entities: body.Entities}
+	if cert != nil {
+		n.ClientCert = *cert
+	}
+	k, req, err := a.reg.FileCreateKey(r.Context(), who.ID, n)
 	a.notifyFiled(r.Context(), req, err)
 	return http.StatusAccepted, both(k, req), err
 }
@@ -76,6 +89,9 @@ func (a *API) editKey(w http.ResponseWriter, r *http.Request, who registry.Admin
 	}
 	e, err := NewEdit(body.Name, body.Entities, body.RateLimit, body.RateLimitBurst)
 	if err != nil {
+		return 0, nil, err
+	}
+	if e.ClientCert, err = ClientCertBinding(body.ClientCertSHA256, true, a.clientCerts); err != nil {
 		return 0, nil, err
 	}
 	k, req, err := a.reg.FileEdit(r.Context(), who.ID, r.PathValue("id"), e)

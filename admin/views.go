@@ -32,6 +32,9 @@ type Key struct {
 	// both are absent for a key on the gateway's default.
 	RateLimit      string `json:"rate_limit,omitempty"`
 	RateLimitBurst int    `json:"rate_limit_burst,omitempty"`
+	// ClientCertSHA256 is the hex SHA-256 of the client certificate the
+	// key is bound to; absent for a key bound to none.
+	ClientCertSHA256 string `json:"client_cert_sha256,omitempty"`
 }
 
 // Vote is one admin's approval or rejection. Counted is false for an
@@ -47,7 +50,8 @@ type Vote struct {
 }
 
 // Diff is what a request changes: name and entities for create and edit
-// (and rate_limit, rate_limit_burst when an edit changes them), status for
+// (and rate_limit, rate_limit_burst, client_cert_sha256 when an edit
+// changes them, client_cert_sha256 when a creation binds one), status for
 // revoke.
 type Diff struct {
 	Before registry.KeyState `json:"before"`
@@ -176,7 +180,7 @@ func keyView(k registry.Key) Key {
 		ID: k.ID, Name: k.Name, Entities: k.Entities, Status: string(k.Status), Generation: k.Generation,
 		DisplayPrefix: k.DisplayPrefix, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
 		RevealedAt: k.RevealedAt, LastUsedAt: k.LastUsedAt, PendingRequest: k.PendingRequest,
-		RateLimit: k.RateLimit.Rate, RateLimitBurst: k.RateLimit.Burst,
+		RateLimit: k.RateLimit.Rate, RateLimitBurst: k.RateLimit.Burst, ClientCertSHA256: k.ClientCert.String(),
 	}
 }
 

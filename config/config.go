@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"net/netip"
 	"net/url"
 	"time"
@@ -18,6 +19,18 @@ type Config struct {
 	// AdminListen is the admin API address (keys, webhooks, health, metrics).
 	// Default "127.0.0.1:9090": admins reach it over loopback or a tunnel.
 	AdminListen string
+	// TLSCert and TLSKey serve the partner listener over TLS 1.2 and 1.3:
+	// PEM files, the leaf then its chain, and its private key; both or
+	// neither. They are re-read when they change and on SIGHUP. Default
+	// unset: plain HTTP (TLS terminated in front).
+	TLSCert, TLSKey string
+	// AdminTLSCert and AdminTLSKey do the same for the admin listener.
+	AdminTLSCert, AdminTLSKey string
+	// ClientCA is a PEM bundle of CAs that partners' client certificates
+	// chain to: the partner listener then asks for a certificate (it does
+	// not require one), and keys can be bound to one. Needs TLSCert; read
+	// at start-up. Default unset: no client certificates.
+	ClientCA string
 
 	// UpstreamURL is the Ledger Enterprise API base URL (http or https, no
 	// path, query or fragment), e.g. https://api.vault.ledger.com or the LAM
@@ -174,7 +187,8 @@ type Config struct {
 	Redis            RedisTarget
 	DefaultRateLimit ratelimit.Limit
 	FailedAuth       gcra.Limit
-	Seal             *seal.Keyring // nil without WebhookSealKey
+	Seal             *seal.Keyring  // nil without WebhookSealKey
+	ClientCAs        *x509.CertPool // nil without ClientCA
 }
 
 // Default returns the configuration with every default set.

@@ -26,6 +26,7 @@ func EnvName(flag string) string {
 func (c *Config) BindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "partner-facing proxy address")
 	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "admin console (/) and admin API address (keys, webhooks, health, metrics)")
+	c.bindTLS(fs)
 	fs.StringVar(&c.UpstreamURL, "upstream-url", c.UpstreamURL, "Ledger Enterprise API base URL, e.g. https://api.vault.ledger.com (required)")
 	fs.StringVar(&c.UpstreamAPIUser, "upstream-api-user", c.UpstreamAPIUser, "operator X-Ledger-API-User sent upstream (required)")
 	fs.StringVar(&c.UpstreamAPIKey, "upstream-api-key", c.UpstreamAPIKey, "operator X-Ledger-API-Key sent upstream when set; prefer the variable")

@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	if c.Listen != "" && c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
 		add("admin-listen", "same address as --listen", "give the admin API its own address")
 	}
+	c.validateTLS(add)
 	u, problem := parseUpstream(c.UpstreamURL)
 	if problem != "" {
 		add("upstream-url", problem, "give the API's base URL, e.g. https://api.vault.ledger.com")

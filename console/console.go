@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"reportgate/internal/gcra"
@@ -41,6 +42,16 @@ type Options struct {
 	// SignIn limits sign-in attempts per client address. Default one every
 	// 6 s on average, 5 at once.
 	SignIn gcra.Limit
+	// TLSProxies are the addresses of TLS-terminating proxies in front of
+	// the admin listener: a request from one with X-Forwarded-Proto: https
+	// was TLS in the browser, so its session cookie is Secure and
+	// __Host- prefixed (see overTLS). Default none: only the listener's
+	// own TLS counts.
+	TLSProxies []netip.Prefix
+	// ClientCertBindings: the gateway asks partners for client
+	// certificates (--client-ca), so keys may be bound to one, like
+	// admin.API.AcceptClientCertBindings.
+	ClientCertBindings bool
 	// Filed hears every request filed, like admin.API.OnRequestFiled
 	// (approver notifications); nil: nobody.
 	Filed func(ctx context.Context, req registry.Request)

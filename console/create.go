@@ -26,12 +26,16 @@ type keyForm struct {
 	Query    string
 	// Rate limit (edit only): RateMode "keep", "default" or "custom".
 	RateMode, RateCount, RatePer, RateBurst string
+	// Client certificate: CertSHA its fingerprint as typed; CertMode (edit
+	// only) "keep", "none" or "set".
+	CertMode, CertSHA string
 }
 
 func readKeyForm(q url.Values) (keyForm, error) {
 	f := keyForm{Name: strings.TrimSpace(q.Get("name")), Query: q.Get("q"),
 		RateMode: q.Get("rate"), RateCount: strings.TrimSpace(q.Get("rate_count")),
-		RatePer: q.Get("rate_per"), RateBurst: strings.TrimSpace(q.Get("rate_burst"))}
+		RatePer: q.Get("rate_per"), RateBurst: strings.TrimSpace(q.Get("rate_burst")),
+		CertMode: q.Get("cert"), CertSHA: strings.TrimSpace(q.Get("cert_sha256"))}
 	for _, s := range q["entity"] {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {
@@ -47,6 +51,9 @@ func readKeyForm(q url.Values) (keyForm, error) {
 	if f.RatePer == "" {
 		f.RatePer = "s"
 	}
+	if f.CertMode == "" {
+		f.CertMode = "keep"
+	}
 	return f, nil
 }
 
@@ -61,6 +68,12 @@ func (f keyForm) values() url.Values {
 		v.Set("rate_count", f.RateCount)
 		v.Set("rate_per", f.RatePer)
 		v.Set("rate_burst", f.RateBurst)
+	}
+	if f.CertMode != "keep" {
+		v.Set("cert", f.CertMode)
+	}
+	if f.CertSHA != "" {
+		v.Set("cert_sha256", f.CertSHA)
 	}
 	return v
 }
@@ -92,6 +105,8 @@ type pickerData struct {
 	Action   string // the review page
 	Search   string // this page
 	Quorum   int
+	// ClientCerts: keys may be bound to a client certificate here.
+	ClientCerts bool
 }
 
 type pickEntity struct {
@@ -100,7 +115,8 @@ type pickEntity struct {
 }
 
 func (c *Console) picker(ctx context.Context, f keyForm, edit bool) (pickerData, error) {
-	d := pickerData{Edit: edit, Form: f, Quorum: c.reg.Quorum(), Selected: c.entities.refs(ctx, f.Entities)}
+	d := pickerData{Edit: edit, Form: f, Quorum: c.reg.Quorum(), Selected: c.entities.refs(ctx, f.Entities),
+		ClientCerts: c.opts.ClientCertBindings}
 	found, err := c.entities.search(ctx, f.Query)
 	if err != nil {
 		return d, err
@@ -145,12 +161,14 @@ type reviewData struct {
 	Key      *keyRow
 	Name     string
 	Entities []entityRef
-	Scope    scopeCounts
-	Changes  []changeRow
-	Quorum   int
-	Hidden   url.Values
-	Action   string
-	Back     string
+	// ClientCert is a creation's binding, in words; "" for none.
+	ClientCert string
+	Scope      scopeCounts
+	Changes    []changeRow
+	Quorum     int
+	Hidden     url.Values
+	Action     string
+	Back       string
 }
 
 type scopeCounts struct{ Accounts, Users, Whitelists, Groups int }
@@ -165,6 +183,10 @@ func (c *Console) createReview(w http.ResponseWriter, r *http.Request, v *visit)
 	msg := f.check()
 	if msg == "" {
 		msg = c.unknownEntities(r.Context(), f.Entities)
+	}
+	cert, err := c.certBinding(f)
+	if msg == "" && err != nil {
+		msg = explain("", err).Message
 	}
 	if msg != "" {
 		d, err := c.picker(r.Context(), f, false)
@@ -181,6 +203,9 @@ func (c *Console) createReview(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	d := reviewData{Heading: "Review your key creation request", Name: f.Name, Entities: c.entities.refs(r.Context(), f.Entities),
 		Scope: counts, Quorum: c.reg.Quorum(), Hidden: f.values(), Action: "/keys", Back: "/keys/new?" + f.values().Encode()}
+	if !cert.IsZero() {
+		d.ClientCert = certWords(cert.String())
+	}
 	c.render(w, r, v, http.StatusOK, "review", d)
 	return nil
 }
@@ -217,7 +242,11 @@ func (c *Console) fileCreate(w http.ResponseWriter, r *http.Request, v *visit) e
 	if msg := f.check(); msg != "" {
 		return badForm(msg)
 	}
-	k, req, err := c.reg.FileCreate(r.Context(), v.who.ID, f.Name, f.Entities)
+	cert, err := c.certBinding(f)
+	if err != nil {
+		return err
+	}
+	k, req, err := c.reg.FileCreateKey(r.Context(), v.who.ID, registry.NewKey{Name: f.Name, Entities: f.Entities, ClientCert: cert})
 	c.notifyFiled(r.Context(), req, err)
 	if err != nil {
 		return err

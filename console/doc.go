@@ -19,7 +19,8 @@
 //     a session kept in Redis (registry.CreateSession: only the SHA-256 of its
 //     id is stored) and never kept by the browser. The cookie is HttpOnly,
 //     SameSite=Strict, and Secure with the __Host- prefix when the request came
-//     over TLS. Sessions end when idle, at an absolute age, at sign-out, and at
+//     over TLS: the admin listener's own, or a trusted TLS-terminating proxy's
+//     (X-Forwarded-Proto: https from --trusted-proxies). Sessions end when idle, at an absolute age, at sign-out, and at
 //     once when their admin is disabled (checked on every request). Sign-in
 //     attempts are throttled per client address.
 //   - Every state-changing form carries a CSRF token tied to the session (an

@@ -22,7 +22,7 @@ func (c *Console) editForm(w http.ResponseWriter, r *http.Request, v *visit) err
 	}
 	q := r.URL.Query()
 	if !q.Has("name") { // first visit: the key as it is
-		q = url.Values{"name": {k.Name}}
+		q = url.Values{"name": {k.Name}, "cert_sha256": {k.ClientCert.String()}}
 		for _, id := range k.Entities {
 			q.Add("entity", strconv.FormatInt(id, 10))
 		}
@@ -58,7 +58,7 @@ func (c *Console) editReview(w http.ResponseWriter, r *http.Request, v *visit) e
 		msg = explain("", err).Message
 	}
 	if msg == "" && len(changes) == 0 {
-		msg = "Nothing would change: edit the name, the entities or the rate limit, or go back to the key."
+		msg = "Nothing would change: edit the name, the entities, the rate limit or the client certificate, or go back to the key."
 	}
 	if msg != "" {
 		d, err := c.picker(r.Context(), f, true)
@@ -133,6 +133,14 @@ func (c *Console) editOf(ctx context.Context, f keyForm, k registry.Key) ([]chan
 			rateWords(e.RateLimit.Rate, e.RateLimit.Burst)})
 	} else {
 		e.RateLimit = nil
+	}
+	if e.ClientCert, err = c.certEdit(f); err != nil {
+		return nil, registry.Edit{}, err
+	}
+	if e.ClientCert != nil && *e.ClientCert != k.ClientCert {
+		changes = append(changes, changeRow{"Client certificate", certWords(k.ClientCert.String()), certWords(e.ClientCert.String())})
+	} else {
+		e.ClientCert = nil
 	}
 	return changes, e, nil
 }

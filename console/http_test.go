@@ -53,6 +53,12 @@ type server struct {
 
 func newServer(t *testing.T, tls bool) *server {
 	t.Helper()
+	return newServerWith(t, tls, nil)
+}
+
+// newServerWith is newServer with the console's options edited by edit.
+func newServerWith(t *testing.T, tls bool, edit func(*console.Options)) *server {
+	t.Helper()
 	rs := redistest.Start(t)
 	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	t.Cleanup(func() { rc.Close() })
@@ -65,8 +71,11 @@ func newServer(t *testing.T, tls bool) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := console.New(console.Options{Registry: reg, Upstream: up, Scopes: res,
-		SignIn: gcra.Limit{Interval: time.Hour, Burst: 3}})
+	opts := console.Options{Registry: reg, Upstream: up, Scopes: res, SignIn: gcra.Limit{Interval: time.Hour, Burst: 3}}
+	if edit != nil {
+		edit(&opts)
+	}
+	c, err := console.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

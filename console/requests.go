@@ -17,10 +17,12 @@ type requestRow struct {
 	KindWords string
 	KeyName   string
 	Entities  []entityRef // a creation's entities
-	Changes   []changeRow // an edit's or a revocation's difference
-	Mine      bool
-	CanVote   bool
-	MyVote    string // "approved", "rejected" or ""
+	// ClientCert is a creation's client certificate binding, in words.
+	ClientCert string
+	Changes    []changeRow // an edit's or a revocation's difference
+	Mine       bool
+	CanVote    bool
+	MyVote     string // "approved", "rejected" or ""
 }
 
 // mayVote: a pending request the admin did not file and has not voted on.
@@ -62,6 +64,9 @@ func (c *Console) requestRow(ctx context.Context, req registry.Request, v *visit
 	switch req.Kind {
 	case registry.KindCreate:
 		row.Entities = c.entities.refs(ctx, a.Entities)
+		if a.ClientCert != "" {
+			row.ClientCert = certWords(a.ClientCert)
+		}
 	case registry.KindRevoke:
 		row.Changes = []changeRow{{"Status", keyStatus(string(b.Status)).Word, keyStatus(string(a.Status)).Word}}
 	case registry.KindEdit:
@@ -74,6 +79,9 @@ func (c *Console) requestRow(ctx context.Context, req registry.Request, v *visit
 		if a.RateLimit != "" {
 			row.Changes = append(row.Changes, changeRow{"Rate limit", rateWords(b.RateLimit, b.RateLimitBurst),
 				rateWords(a.RateLimit, a.RateLimitBurst)})
+		}
+		if a.ClientCert != "" {
+			row.Changes = append(row.Changes, changeRow{"Client certificate", certWords(b.ClientCert), certWords(a.ClientCert)})
 		}
 	}
 	return row

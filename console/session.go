@@ -22,16 +22,16 @@ const (
 	cookieTLS   = "__Host-reportgate_session"
 )
 
-func cookieName(r *http.Request) string {
-	if r.TLS != nil {
+func (c *Console) cookieName(r *http.Request) string {
+	if c.overTLS(r) {
 		return cookieTLS
 	}
 	return cookiePlain
 }
 
-func sessionCookie(r *http.Request, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: cookieName(r), Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode}
+func (c *Console) sessionCookie(r *http.Request, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: c.cookieName(r), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: c.overTLS(r), SameSite: http.SameSiteStrictMode}
 }
 
 // visit is one signed-in request: who, and what their forms need.
@@ -74,7 +74,7 @@ func (c *Console) page(h pageHandler) http.Handler {
 
 // visitOf resolves the request's session; ErrNotFound means "sign in".
 func (c *Console) visitOf(r *http.Request) (*visit, error) {
-	ck, err := r.Cookie(cookieName(r))
+	ck, err := r.Cookie(c.cookieName(r))
 	if err != nil || ck.Value == "" {
 		return nil, registry.ErrSessionEnded
 	}
@@ -90,8 +90,8 @@ func (c *Console) visitOf(r *http.Request) (*visit, error) {
 // when they had one.
 func (c *Console) toSignIn(w http.ResponseWriter, r *http.Request, _ error) {
 	target := "/signin"
-	if _, err := r.Cookie(cookieName(r)); err == nil {
-		http.SetCookie(w, sessionCookie(r, "", -1))
+	if _, err := r.Cookie(c.cookieName(r)); err == nil {
+		http.SetCookie(w, c.sessionCookie(r, "", -1))
 		target += "?ended=1"
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
@@ -127,7 +127,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		var id string
 		if id, err = c.reg.CreateSession(r.Context(), who, c.opts.Sessions); err == nil {
 			c.log.Info("console: signed in", "admin_id", who.ID)
-			http.SetCookie(w, sessionCookie(r, id, 0))
+			http.SetCookie(w, c.sessionCookie(r, id, 0))
 			http.Redirect(w, r, "/keys", http.StatusSeeOther)
 			return
 		}
@@ -150,7 +150,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request, v *visit) erro
 		return err
 	}
 	c.log.Info("console: signed out", "admin_id", v.who.ID)
-	http.SetCookie(w, sessionCookie(r, "", -1))
+	http.SetCookie(w, c.sessionCookie(r, "", -1))
 	http.Redirect(w, r, "/signin?out=1", http.StatusSeeOther)
 	return nil
 }

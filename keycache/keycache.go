@@ -41,6 +41,10 @@ type Principal struct {
 	// RateLimit is the key's own limit; the zero value is the gateway's
 	// default (see ratelimit.Limiter).
 	RateLimit ratelimit.Limit
+	// ClientCert is the client certificate the key is bound to; the zero
+	// value binds none. The proxy refuses a bound key over a connection
+	// whose client did not present that certificate.
+	ClientCert registry.CertFingerprint
 }
 
 // LookupFunc reads a key by the SHA-256 of its secret: found is false for a

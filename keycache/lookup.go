@@ -41,7 +41,7 @@ func RegistryLookup(store KeyStore, timeout time.Duration) LookupFunc {
 			return Principal{}, false, err
 		}
 		p := Principal{ID: k.ID, Active: k.Status == registry.StatusActive, Entities: k.Entities,
-			Generation: k.Generation}
+			Generation: k.Generation, ClientCert: k.ClientCert}
 		if !k.RateLimit.IsZero() {
 			if p.RateLimit, err = ratelimit.NewLimit(k.RateLimit.Rate, k.RateLimit.Burst); err != nil {
 				return Principal{}, false, fmt.Errorf("keycache: key %s: stored rate limit: %w", k.ID, err)

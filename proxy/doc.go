@@ -8,4 +8,10 @@
 // nothing about scope itself: it carries out the decisions of package policy
 // (Policy). It stores nothing, and reaches its collaborators through small
 // interfaces (Authenticator, RateLimiter, Forwarder).
+//
+// Over TLS (Options.TLS) its listener keeps a table of open connections by
+// client address (tls.go), so that authenticate can check a key bound to a
+// client certificate against the connection's certificate without
+// allocating: such a key presented without it is refused like an unknown
+// key.
 package proxy

@@ -174,6 +174,12 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 	case errors.Is(err, keycache.ErrUnknownKey):
 		p.authFailed(ctx, st)
 	}
+	// A key bound to a client certificate and presented without it is
+	// unknown, whatever its status: before the inactive key's 403.
+	if who != nil && !p.presented(ctx, who) {
+		p.authFailed(ctx, st)
+		return errClientCert
+	}
 	if err != nil {
 		return err
 	}

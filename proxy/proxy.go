@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,10 @@ type Options struct {
 	Workspace string
 	// TrustedProxies may send Forwarded / X-Forwarded-*; others' are dropped.
 	TrustedProxies []netip.Prefix
+	// TLS, when set, serves partners over TLS with it (its ClientCAs and
+	// ClientAuth decide whether client certificates are asked for, which
+	// keys bound to one need). Nil: plain HTTP.
+	TLS *tls.Config
 	// ReadTimeout, WriteTimeout and IdleTimeout bound a partner connection.
 	// Defaults 10s, 30s, 60s.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -128,6 +133,8 @@ type Proxy struct {
 
 	answers  limitAnswers
 	throttle *authThrottle
+	// peers are the open TLS connections; nil without TLS.
+	peers *peers
 	// notFound holds the 404 of every endpoint, rendered once (notFoundFor).
 	notFound map[string]*apiError
 
@@ -164,6 +171,9 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 	}
 	p := &Proxy{opts: opts, deps: deps, up: deps.Upstream, stats: newStats(), notFound: map[string]*apiError{},
 		answers: newLimitAnswers(opts.RateLimitStatus), throttle: throttle}
+	if opts.TLS != nil {
+		p.peers = newPeers()
+	}
 	if err := p.tel.init(opts.Meter, opts.Tracer); err != nil {
 		return nil, err
 	}
@@ -228,8 +238,12 @@ func setDefaults(o *Options) {
 	}
 }
 
-// Serve accepts partner connections on ln until Shutdown.
+// Serve accepts partner connections on ln until Shutdown, over TLS when
+// Options.TLS is set.
 func (p *Proxy) Serve(ln net.Listener) error {
+	if p.opts.TLS != nil {
+		ln = &tlsListener{Listener: ln, cfg: p.opts.TLS, peers: p.peers}
+	}
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()

@@ -36,12 +36,15 @@
 //	                              created_by created_by_name created_at revealed_at last_used_at
 //	                              pending(request id) before_revoke(status to restore)
 //	                              rate burst (the key's own rate limit, "N/s"|"N/m"; absent: default)
+//	                              client_cert (hex SHA-256 of the DER client certificate the key
+//	                              is bound to; absent: not bound)
 //	P keyhash:<hex sha256> string key id, set at reveal (KeyByHash)
 //	P keys                 zset   all key ids (score 0, ordered by id = creation time)
 //	P req:<id>             hash   request: id kind key status requested_by requested_by_name quorum
 //	                              created_at expires_at closed_at closed_by approvals rejections
 //	                              before after (diff JSON) new_name new_entities
 //	                              new_rate new_burst (an edit of the rate limit; "default" clears it)
+//	                              new_cert (an edit of the client certificate; "none" unbinds)
 //	                              a:<admin id> / r:<admin id> = "<unix ms>|<admin name>" (votes)
 //	                              x:<admin id> = unix ms: that approval stopped counting (admin
 //	                              disabled while pending); approvals = the approvals that count

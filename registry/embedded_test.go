@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -14,7 +15,10 @@ import (
 func TestEmbeddedRedis(t *testing.T) {
 	t.Parallel()
 	m := miniredis.RunT(t)
-	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	// miniredis runs sha256.lua in pure Lua arithmetic: slow under -race on
+	// a loaded machine. The demo uses the same generous timeout, and no
+	// retries (a retried script would run twice).
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), ReadTimeout: time.Minute, MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
 	reg, err := New(c, "demo", Options{})
 	if err != nil {

@@ -15,11 +15,17 @@ import (
 // becomes PENDING_SECRET once Quorum other admins approve. A quorum the other
 // active admins cannot reach is refused with ErrQuorumUnreachable.
 func (r *Registry) FileCreate(ctx context.Context, actor, name string, entities []int64) (Key, Request, error) {
-	name, err := cleanName("name", name, MaxNameLen)
+	return r.FileCreateKey(ctx, actor, NewKey{Name: name, Entities: entities})
+}
+
+// FileCreateKey is FileCreate with every attribute a key may be created
+// with, its client certificate binding included.
+func (r *Registry) FileCreateKey(ctx context.Context, actor string, n NewKey) (Key, Request, error) {
+	name, err := cleanName("name", n.Name, MaxNameLen)
 	if err != nil {
 		return Key{}, Request{}, err
 	}
-	_, entitiesJSON, err := canonicalEntities(entities)
+	_, entitiesJSON, err := canonicalEntities(n.Entities)
 	if err != nil {
 		return Key{}, Request{}, err
 	}
@@ -33,7 +39,7 @@ func (r *Registry) FileCreate(ctx context.Context, actor, name string, entities 
 		return Key{}, Request{}, err
 	}
 	k, req, err := r.change(ctx, r.scripts.fileCreate, "file create request", now,
-		actor, kid, rid, name, entitiesJSON, r.quorum, now.Add(r.ttl).UnixMilli())
+		actor, kid, rid, name, entitiesJSON, r.quorum, now.Add(r.ttl).UnixMilli(), n.ClientCert.String())
 	if err == nil {
 		r.log.Info("key creation requested", "admin_id", actor, "key_id", k.ID, "request_id", req.ID)
 	}

@@ -66,6 +66,10 @@ func parseKey(f fields) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	cert, err := parseStoredFingerprint(f["id"], f["client_cert"])
+	if err != nil {
+		return Key{}, err
+	}
 	return Key{
 		ID:             f["id"],
 		Name:           f["name"],
@@ -79,6 +83,7 @@ func parseKey(f fields) (Key, error) {
 		LastUsedAt:     f.time("last_used_at"),
 		PendingRequest: f["pending"],
 		RateLimit:      rate,
+		ClientCert:     cert,
 	}, nil
 }
 

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,9 @@ type Edit struct {
 	// form (Limit.Rate and Limit.Burst). Raising a limit goes through the
 	// quorum like any edit.
 	RateLimit *RateOverride
+	// ClientCert, when not nil, binds the key to this client certificate;
+	// the zero value unbinds it. Through the quorum like any edit.
+	ClientCert *CertFingerprint
 }
 
 // FileEdit files a request to change a key's name, entities or rate limit,
@@ -24,8 +28,8 @@ type Edit struct {
 // request (ErrConflict otherwise), so the approvers vote on the state they
 // saw.
 func (r *Registry) FileEdit(ctx context.Context, actor, keyID string, e Edit) (Key, Request, error) {
-	if e.Name == "" && len(e.Entities) == 0 && e.RateLimit == nil {
-		return Key{}, Request{}, invalidf("edit: give a new name, new entities, a new rate limit, or several")
+	if e.Name == "" && len(e.Entities) == 0 && e.RateLimit == nil && e.ClientCert == nil {
+		return Key{}, Request{}, invalidf("edit: give a new name, new entities, a new rate limit, a client certificate, or several")
 	}
 	var c change
 	var err error
@@ -44,6 +48,9 @@ func (r *Registry) FileEdit(ctx context.Context, actor, keyID string, e Edit) (K
 			return Key{}, Request{}, err
 		}
 	}
+	if e.ClientCert != nil {
+		c.cert = cmp.Or(e.ClientCert.String(), NoClientCert)
+	}
 	return r.fileChange(ctx, actor, keyID, KindEdit, c)
 }
 
@@ -53,6 +60,8 @@ type change struct {
 	// rate is "N/s", "N/m" or "default"; burst goes with it.
 	rate  string
 	burst int
+	// cert is the hex fingerprint to bind, or NoClientCert to unbind.
+	cert string
 }
 
 // rateArgs returns an edit's rate limit in its stored form.
@@ -83,7 +92,7 @@ func (r *Registry) fileChange(ctx context.Context, actor, keyID string, kind Req
 		return Key{}, Request{}, err
 	}
 	k, req, err := r.change(ctx, r.scripts.fileChange, "file "+string(kind)+" request", now,
-		actor, keyID, rid, string(kind), r.quorum, now.Add(r.ttl).UnixMilli(), c.name, c.entities, c.rate, c.burst)
+		actor, keyID, rid, string(kind), r.quorum, now.Add(r.ttl).UnixMilli(), c.name, c.entities, c.rate, c.burst, c.cert)
 	if err == nil {
 		r.log.Info("key "+string(kind)+" requested", "admin_id", actor, "key_id", k.ID, "request_id", req.ID)
 	}

@@ -45,6 +45,9 @@ type Key struct {
 	// RateLimit is the key's own budget; the zero value is the gateway's
 	// default. It changes only through an approved edit.
 	RateLimit RateOverride
+	// ClientCert is the client certificate the key is bound to, set at
+	// creation or by an approved edit; the zero value binds none.
+	ClientCert CertFingerprint
 }
 
 // RateOverride is a key's own rate limit as stored: Rate is "N/s" or "N/m"
@@ -105,7 +108,8 @@ func (v Vote) Counted() bool { return v.DiscountedAt.IsZero() }
 
 // KeyState is one side of a request's diff; only the fields the request
 // concerns are set (name and entities for create and edit, the rate limit
-// when an edit changes it, status for revoke).
+// and the client certificate when an edit changes them or a creation sets
+// the certificate, status for revoke).
 type KeyState struct {
 	Name     string  `json:"name,omitempty"`
 	Entities []int64 `json:"entities,omitempty"`
@@ -114,6 +118,10 @@ type KeyState struct {
 	// RateLimitBurst goes with an override.
 	RateLimit      string `json:"rate_limit,omitempty"`
 	RateLimitBurst int    `json:"rate_limit_burst,omitempty"`
+	// ClientCert is the hex SHA-256 of the client certificate the key is
+	// bound to, or NoClientCert; set when a creation binds one or an edit
+	// changes it.
+	ClientCert string `json:"client_cert_sha256,omitempty"`
 }
 
 // Request is a quorum request on a key.

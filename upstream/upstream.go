@@ -79,6 +79,7 @@ var (
 	hdrAPIUser   = []byte("X-Ledger-API-User")
 	hdrAPIKey    = []byte("X-Ledger-API-Key")
 	schemeHTTPS  = []byte("https")
+	schemeHTTP   = []byte("http")
 	errNoOptions = errors.New("upstream: URL (http or https) and APIUser are required")
 )
 
@@ -157,8 +158,12 @@ func (c *Client) Prepare(req *fasthttp.Request) {
 		h.SetBytesKV(hdrAPIKey, c.key)
 	}
 	h.SetHostBytes(c.host)
+	// Always set: a request read over the partner listener's TLS carries
+	// https, which a plain upstream client refuses.
 	if c.tls {
 		req.URI().SetSchemeBytes(schemeHTTPS)
+	} else {
+		req.URI().SetSchemeBytes(schemeHTTP)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"reportgate/admin"
+	"reportgate/internal/certs"
 )
 
 const keysUsage = `Usage: reportgate keys <command> [arguments] [flags]
@@ -21,8 +23,10 @@ Manage reporting keys through the admin API, as the admin whose token is given.
 Commands:
   list [--limit N] [--cursor C]             list keys, newest first
   show KEY_ID                               show one key
-  create --name NAME --entities 1,2         file a creation request
+  create --name NAME --entities 1,2 [--client-cert FILE | --client-cert-sha256 HEX]
+                                            file a creation request
   edit KEY_ID [--name NAME] [--entities 3] [--rate-limit 50/s|default [--rate-limit-burst 100]]
+              [--client-cert FILE | --client-cert-sha256 HEX|none]
                                             file an edit request
   revoke KEY_ID                             file a revocation request (suspends the key meanwhile)
   suspend KEY_ID | unsuspend KEY_ID         immediate, no quorum
@@ -45,6 +49,8 @@ type keysOpts struct {
 	idOnly          bool
 	rateLimit       string
 	rateLimitBurst  int
+	clientCert      string // a PEM file
+	clientCertSHA   string // a fingerprint, or "none"
 }
 
 // keysCommand is one `keys` subcommand: its positional arguments and the
@@ -122,6 +128,8 @@ func keysFlags(o *keysOpts, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.idOnly, "id", false, "create, edit, revoke: print only the key id (for scripts)")
 	fs.StringVar(&o.rateLimit, "rate-limit", "", "edit: the key's own rate limit, N/s or N/m, or default (the gateway's)")
 	fs.IntVar(&o.rateLimitBurst, "rate-limit-burst", 0, "edit: requests of the key's limit that may come at once (default: N)")
+	fs.StringVar(&o.clientCert, "client-cert", "", "create, edit: bind the key to the partner's client certificate in this PEM file")
+	fs.StringVar(&o.clientCertSHA, "client-cert-sha256", "", "create, edit: bind the key to the client certificate with this SHA-256 (hex); edit: none unbinds")
 	fs.Usage = func() { fmt.Fprint(stderr, keysUsage, fs.FlagUsages()) }
 	return fs
 }
@@ -199,8 +207,32 @@ func runCreate(ctx context.Context, c *admin.Client, o *keysOpts, _ *pflag.FlagS
 	if o.name == "" || len(o.entities) == 0 {
 		return nil, nil, fmt.Errorf("%w: keys create needs --name and --entities", errUsage)
 	}
-	r, err := c.CreateKey(ctx, o.name, o.entities)
+	cert, err := clientCertArg(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := c.Create(ctx, admin.KeyCreate{Name: o.name, Entities: o.entities, ClientCertSHA256: cert})
 	return r, func(w io.Writer) { printFiled(w, r) }, err
+}
+
+// clientCertArg is the binding --client-cert (the fingerprint of the file's
+// certificate, computed here) or --client-cert-sha256 asks for; nil when
+// neither is given. The API checks the fingerprint's form.
+func clientCertArg(o *keysOpts) (*string, error) {
+	switch {
+	case o.clientCert != "" && o.clientCertSHA != "":
+		return nil, fmt.Errorf("%w: give --client-cert or --client-cert-sha256, not both", errUsage)
+	case o.clientCert != "":
+		fp, err := certs.FingerprintFile(o.clientCert)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --client-cert %s: %v", errUsage, o.clientCert, err)
+		}
+		s := hex.EncodeToString(fp[:])
+		return &s, nil
+	case o.clientCertSHA != "":
+		return &o.clientCertSHA, nil
+	}
+	return nil, nil
 }
 
 func runEdit(ctx context.Context, c *admin.Client, o *keysOpts, fs *pflag.FlagSet, a []string) (any, func(io.Writer), error) {
@@ -220,8 +252,12 @@ func runEdit(ctx context.Context, c *admin.Client, o *keysOpts, fs *pflag.FlagSe
 	if e.RateLimitBurst != nil && e.RateLimit == nil {
 		return nil, nil, fmt.Errorf("%w: keys edit: --rate-limit-burst goes with --rate-limit", errUsage)
 	}
-	if e.Name == nil && e.Entities == nil && e.RateLimit == nil {
-		return nil, nil, fmt.Errorf("%w: keys edit needs --name, --entities, --rate-limit or several", errUsage)
+	var err error
+	if e.ClientCertSHA256, err = clientCertArg(o); err != nil {
+		return nil, nil, err
+	}
+	if e.Name == nil && e.Entities == nil && e.RateLimit == nil && e.ClientCertSHA256 == nil {
+		return nil, nil, fmt.Errorf("%w: keys edit needs --name, --entities, --rate-limit, --client-cert or several", errUsage)
 	}
 	r, err := c.Edit(ctx, a[0], e)
 	return r, func(w io.Writer) { printFiled(w, r) }, err

@@ -28,6 +28,7 @@ func printKey(w io.Writer, k admin.Key) {
 	row("Status", k.Status)
 	row("Generation", strconv.FormatUint(k.Generation, 10))
 	row("Rate limit", rateLimit(k.RateLimit, k.RateLimitBurst))
+	row("Client certificate", k.ClientCertSHA256)
 	if k.DisplayPrefix != "" {
 		row("Key", k.DisplayPrefix+"…")
 	}
@@ -136,6 +137,9 @@ func printDiff(w io.Writer, d admin.Diff) {
 		}
 		if s.RateLimit != "" {
 			parts = append(parts, "rate limit "+rateLimit(s.RateLimit, s.RateLimitBurst))
+		}
+		if s.ClientCert != "" {
+			parts = append(parts, "client certificate "+s.ClientCert)
 		}
 		return dash(strings.Join(parts, ", "))
 	}

@@ -27,7 +27,8 @@ Usage:
   reportgate demo [flags]       run the simulator, embedded Redis and the gateway, print a walk-through
   reportgate admin <command>    create, list and disable admins directly in Redis (reportgate admin help)
   reportgate keys <command>     manage reporting keys through the admin API (reportgate keys help)
-  reportgate health [--url U]   probe /healthz or /readyz (container health checks)
+  reportgate health [--url U]   probe /healthz or /readyz (container health checks; over https
+                                with --insecure, the certificate is not checked)
   reportgate version            print version, commit and Go version
 `
 

@@ -65,7 +65,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		_ = g.Shutdown(context.Background())
 		return err
 	}
-	<-ctx.Done()
+	waitForShutdown(ctx, g)
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
@@ -81,4 +81,21 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// waitForShutdown returns when ctx ends (SIGTERM, SIGINT); meanwhile each
+// SIGHUP re-reads the listeners' certificates (each reload is logged, and a
+// pair refused leaves the previous one serving).
+func waitForShutdown(ctx context.Context, g *gateway.Gateway) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = g.ReloadCertificates()
+		}
+	}
 }

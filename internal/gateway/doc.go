@@ -3,7 +3,8 @@
 // upstream client and the policy engine over it, the partner proxy, the
 // admin listener (the JSON API, the console, the upstream's notifications,
 // health, readiness and metrics), and the background work (invalidation
-// subscription, request expiry, usage flushes, notification delivery).
+// subscription, request expiry, usage flushes, notification delivery, the
+// listeners' certificates re-read when their files change).
 // `reportgate serve`, `reportgate demo` and the end-to-end tests all run a
 // gateway through this package, so there is one wiring. It holds no logic
 // of its own: each part brings its checks, metrics and adapters.

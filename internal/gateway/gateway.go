@@ -18,6 +18,7 @@ import (
 
 	"reportgate/admin"
 	"reportgate/config"
+	"reportgate/internal/certs"
 	"reportgate/internal/health"
 	"reportgate/internal/telemetry"
 	"reportgate/keycache"
@@ -46,6 +47,9 @@ type Options struct {
 	// UsageFlush is how often the keys' use counted in memory goes to
 	// Redis. Default 5s (tests shorten it).
 	UsageFlush time.Duration
+	// CertPoll is how often the listeners' certificate files are looked
+	// at for a rotation. Default 5s (tests shorten it).
+	CertPoll time.Duration
 }
 
 // Gateway is one replica: the partner proxy, the admin listener and their
@@ -66,6 +70,9 @@ type Gateway struct {
 	notifier   *notify.Notifier
 	proxy      *proxy.Proxy
 	admin      *http.Server
+	// partnerCert and adminCert serve the listeners' certificates; nil
+	// for a listener in plain HTTP.
+	partnerCert, adminCert *certs.Reloader
 
 	tel         *telemetry.Telemetry
 	redisErrors atomic.Int64
@@ -90,6 +97,9 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 		g.rdb, g.ownRedis = cfg.Redis.NewClient(), true
 	}
 	g.rdb.AddHook(errorCounter{&g.redisErrors})
+	if err := g.listenerTLS(opts.CertPoll); err != nil {
+		return nil, err
+	}
 	var err error
 	if g.tel, err = telemetry.New(context.Background(), "reportgate", opts.Version); err != nil {
 		return nil, err
@@ -131,6 +141,7 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if filed != nil {
 		api.OnRequestFiled(filed)
 	}
+	api.AcceptClientCertBindings(cfg.ClientCAs != nil)
 	api.Register(mux)
 	notify.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
 	if err := g.console(mux, filed); err != nil {
@@ -145,8 +156,10 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	if err := g.registerMetrics(g.tel.Meter); err != nil {
 		return nil, err
 	}
+	// ErrorLog: the server's own lines (TLS handshake errors among them)
+	// go to the structured log, not to stderr in another format.
 	g.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)}
 	return g, nil
 }
 
@@ -171,7 +184,7 @@ func (g *Gateway) buildProxy() error {
 		return err
 	}
 	g.proxy, err = proxy.New(proxy.Options{
-		Workspace: g.cfg.Workspace, TrustedProxies: g.cfg.TrustedPrefixes, Logger: g.log, Now: g.now,
+		Workspace: g.cfg.Workspace, TrustedProxies: g.cfg.TrustedPrefixes, TLS: g.partnerTLS(), Logger: g.log, Now: g.now,
 		Meter: g.tel.Meter, Tracer: g.tel.Tracer,
 		ReadTimeout: g.cfg.ReadTimeout, WriteTimeout: g.cfg.WriteTimeout, IdleTimeout: g.cfg.IdleTimeout,
 		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
@@ -200,20 +213,22 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.spawn(func() { g.every(bg, g.usageFlush, g.flushUsage) })
 	g.spawn(func() { g.notifier.Run(bg) })
 	g.spawn(func() { g.resealWebhooks(bg) })
+	g.watchCertificates(bg)
 	g.spawn(func() {
 		if err := g.proxy.Serve(g.proxyLn); err != nil {
 			g.log.Error("proxy listener stopped", "err", err)
 		}
 	})
 	g.spawn(func() {
-		if err := g.admin.Serve(g.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := g.serveAdmin(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("admin listener stopped", "err", err)
 		}
 	})
 	// GOMAXPROCS follows the CPU affinity and cgroup limit; it changes the
 	// proxy's cost and tail latency (benchmarks/RESULTS.md), so say it.
 	g.log.Info("reportgate started", "listen", g.proxyLn.Addr().String(), "admin", g.adminLn.Addr().String(),
-		"upstream", g.cfg.Upstream.String(), "workspace", g.cfg.Workspace, "gomaxprocs", runtime.GOMAXPROCS(0))
+		"upstream", g.cfg.Upstream.String(), "workspace", g.cfg.Workspace, "gomaxprocs", runtime.GOMAXPROCS(0),
+		"tls", g.partnerCert != nil, "admin_tls", g.adminCert != nil, "client_certificates", g.cfg.ClientCAs != nil)
 	return nil
 }
 

@@ -38,14 +38,16 @@ end
 local function jstr(s) return cjson.encode(s or '') end
 
 -- state_json is a request's diff side: only the fields given. rate is 'N/s',
--- 'N/m' or 'default'; burst (a decimal string) goes with an override.
-local function state_json(name, entities, status, rate, burst)
+-- 'N/m' or 'default'; burst (a decimal string) goes with an override; cert
+-- is a client certificate's hex SHA-256 or 'none'.
+local function state_json(name, entities, status, rate, burst, cert)
   local parts = {}
   if name then parts[#parts + 1] = '"name":' .. jstr(name) end
   if entities then parts[#parts + 1] = '"entities":' .. entities end
   if status then parts[#parts + 1] = '"status":' .. jstr(status) end
   if rate then parts[#parts + 1] = '"rate_limit":' .. jstr(rate) end
   if burst and burst ~= '' then parts[#parts + 1] = '"rate_limit_burst":' .. burst end
+  if cert then parts[#parts + 1] = '"client_cert_sha256":' .. jstr(cert) end
   return '{' .. table.concat(parts, ',') .. '}'
 end
 
@@ -53,9 +55,11 @@ local function key_json(k)
   if not k then return 'null' end
   local rate = ''
   if k.rate then rate = ',"rate_limit":' .. jstr(k.rate) .. ',"rate_limit_burst":' .. k.burst end
+  local cert = ''
+  if k.client_cert then cert = ',"client_cert_sha256":' .. jstr(k.client_cert) end
   return '{"id":' .. jstr(k.id) .. ',"name":' .. jstr(k.name) .. ',"entities":' .. k.entities ..
     ',"status":' .. jstr(k.status) .. ',"generation":' .. (k.gen or '0') ..
-    ',"pending_request":' .. jstr(k.pending) .. rate .. '}'
+    ',"pending_request":' .. jstr(k.pending) .. rate .. cert .. '}'
 end
 
 local function req_json(r)
@@ -201,6 +205,11 @@ local function close_request(r, status, by)
       redis.call('HDEL', kk, 'rate', 'burst')
     elseif r.new_rate and r.new_rate ~= '' then
       redis.call('HSET', kk, 'rate', r.new_rate, 'burst', r.new_burst)
+    end
+    if r.new_cert == 'none' then
+      redis.call('HDEL', kk, 'client_cert')
+    elseif r.new_cert and r.new_cert ~= '' then
+      redis.call('HSET', kk, 'client_cert', r.new_cert)
     end
   end
   bump(r.key)

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -110,5 +111,35 @@ func TestReadCounters(t *testing.T) {
 	}
 	if c.syscalls <= 0 || c.switches <= 0 {
 		t.Errorf("readCounters(self) = %+v, want some system calls and context switches", c)
+	}
+}
+
+func TestTLSRoutesAndPeers(t *testing.T) {
+	t.Parallel()
+	list := route{name: "list", path: "/accounts", headers: []string{"X-Ledger-Workspace: acme"}, status: 200}
+	rs := tlsRoutes(list)
+	if len(rs) != 2 || rs[0].name != "list-tls" || rs[1].name != "list-tls-handshake" || !rs[0].tls || !rs[1].tls {
+		t.Fatalf("tlsRoutes = %+v", rs)
+	}
+	if len(rs[0].headers) != 1 || rs[1].headers[len(rs[1].headers)-1] != "Connection: close" || len(list.headers) != 1 {
+		t.Fatalf("headers: reused %v, handshake %v, list %v", rs[0].headers, rs[1].headers, list.headers)
+	}
+	if rs[0].scheme() != "https" || list.scheme() != "http" {
+		t.Error("scheme")
+	}
+	for target, want := range map[string]string{"gw": "nginx", "gw-tls": "nginx-tls", "gw-accesslog": "nginx"} {
+		if got := nginxPeer(target); got != want {
+			t.Errorf("nginxPeer(%q) = %q, want %q", target, got, want)
+		}
+	}
+	conf := nginxConf("/tmp/x", 1, 2, nginxTLSServer("127.0.0.1:3", "op", "/c.crt", "/c.key"))
+	for _, want := range []string{"listen 127.0.0.1:3 ssl;", "ssl_certificate /c.crt;", "ssl_protocols TLSv1.2 TLSv1.3;", "listen 127.0.0.1:1;"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("nginx.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	kept := keepTargets([]target{{name: "gw"}, {name: "gw-tls"}, {name: "nginx-tls"}}, "gw-tls, nginx-tls")
+	if len(kept) != 2 || kept[0].name != "gw-tls" {
+		t.Errorf("keepTargets = %+v", kept)
 	}
 }

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"reportgate/benchmarks/origin"
 	"reportgate/registry"
 )
 
@@ -44,6 +46,8 @@ type options struct {
 	quiet          float64
 	quietWait      time.Duration
 	keys           int
+	tls            bool
+	targets        string
 }
 
 type driver struct {
@@ -53,6 +57,8 @@ type driver struct {
 	redisURL string
 	ticks    int64
 	problems []string
+	// tlsPool trusts the bench certificate (-tls).
+	tlsPool *x509.CertPool
 }
 
 func main() {
@@ -77,6 +83,8 @@ func main() {
 	flag.Float64Var(&o.quiet, "quiet", 0.15, "before each run, wait until other processes use at most this share of the machine (1 disables)")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 10*time.Minute, "longest wait for -quiet before running anyway")
 	flag.IntVar(&o.keys, "keys", 100_000, "at the end, file this many keys, use each once through the gateway and read its RSS (0 skips)")
+	flag.BoolVar(&o.tls, "tls", true, "also run the list route over TLS: gw-tls (--tls-cert) against nginx-tls, reused connections and full handshakes")
+	flag.StringVar(&o.targets, "targets", "", "run only these targets, comma-separated (e.g. gw-tls,nginx-tls); all when empty")
 	flag.Parse()
 	for _, c := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -143,6 +151,10 @@ func (d *driver) run(ctx context.Context) error {
 	rg, err := d.setUp(ctx)
 	if err != nil {
 		return err
+	}
+	if line := d.tlsSummary(ctx, rg.targets); line != "" {
+		d.logf("%s", line)
+		header = append(header, line)
 	}
 	if err := d.check(rg.targets); err != nil {
 		return err
@@ -219,13 +231,26 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 		return nil, err
 	}
 	rg.targets = append(rg.targets, variants...)
-	nginx, nginxAddr, err := d.startNginx(upPort)
+	var tlsFiles []string
+	if d.tls {
+		tlsTarget, files, err := d.startTLSGateway(upPort, redisPort, gatewayRoutes(secret, unknown, limited, false)[0])
+		if err != nil {
+			return nil, err
+		}
+		rg.targets, tlsFiles = append(rg.targets, tlsTarget), files
+	}
+	nginx, nginxAddr, nginxTLSAddr, err := d.startNginx(upPort, tlsFiles)
 	if err != nil {
 		return nil, err
 	}
 	rg.nginxPids = append([]int{nginx.pid()}, children(nginx.pid())...)
 	rg.targets = append(rg.targets, target{name: "nginx", addr: nginxAddr, proxy: rg.nginxPids, routes: directRoutes(false)})
+	if d.tls {
+		rg.targets = append(rg.targets, target{name: "nginx-tls", addr: nginxTLSAddr, proxy: rg.nginxPids,
+			routes: tlsRoutes(directRoutes(false)[0])})
+	}
 	d.logf("nginx master %d, workers %v", nginx.pid(), rg.nginxPids[1:])
+	rg.targets = keepTargets(rg.targets, d.targets)
 	return rg, nil
 }
 
@@ -340,36 +365,46 @@ func (d *driver) timeStartups(upPort, redisPort int) ([]time.Duration, error) {
 	return out, nil
 }
 
-func (d *driver) startNginx(upPort int) (*proc, string, error) {
+// startNginx starts nginx as a plain proxy_pass and, given the bench
+// certificate's files, as a TLS-ending one on a second address.
+func (d *driver) startNginx(upPort int, tlsFiles []string) (p *proc, addr, tlsAddr string, err error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	dir, err := filepath.Abs(d.out)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "nginx-tmp"), 0o755); err != nil {
-		return nil, "", err
+		return nil, "", "", err
+	}
+	tlsServer := ""
+	if len(tlsFiles) == 2 {
+		tlsPort, err := freePort()
+		if err != nil {
+			return nil, "", "", err
+		}
+		tlsAddr = "127.0.0.1:" + strconv.Itoa(tlsPort)
+		tlsServer = nginxTLSServer(tlsAddr, origin.APIUser, tlsFiles[0], tlsFiles[1])
 	}
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(nginxConf(dir, port, upPort)), 0o644); err != nil {
-		return nil, "", err
+	if err := os.WriteFile(conf, []byte(nginxConf(dir, port, upPort, tlsServer)), 0o644); err != nil {
+		return nil, "", "", err
 	}
 	argv := []string{"nginx", "-c", conf, "-p", dir, "-e", filepath.Join(dir, "nginx-error.log")}
 	d.logf("$ %s", shellQuote(argv))
-	p, err := d.procs.start("nginx", nil, argv...)
-	if err != nil {
-		return nil, "", err
+	if p, err = d.procs.start("nginx", nil, argv...); err != nil {
+		return nil, "", "", err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr = "127.0.0.1:" + strconv.Itoa(port)
 	if err := waitTCP(p, addr, 10*time.Second); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	for i := 0; i < 100 && len(children(p.pid())) == 0; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
-	return p, addr, nil
+	return p, addr, tlsAddr, nil
 }
 
 // write saves every sample and the summary.
@@ -412,6 +447,6 @@ func (d *driver) write(header []string, rg *rig, samples []sample, stats any, lo
 	for _, t := range rg.targets {
 		names = append(names, t.name)
 	}
-	writeSummary(s, samples, names, routeNames, d.conns)
+	writeSummary(s, samples, names, allRouteNames(), d.conns)
 	return nil
 }

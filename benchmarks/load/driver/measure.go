@@ -19,7 +19,7 @@ func (d *driver) rounds(ctx context.Context, rg *rig) ([]sample, error) {
 		if round%2 == 0 {
 			slices.Reverse(order)
 		}
-		for _, name := range routeNames {
+		for _, name := range allRouteNames() {
 			for _, c := range d.conns {
 				for _, t := range order {
 					for _, r := range t.routes {
@@ -40,8 +40,11 @@ func (d *driver) rounds(ctx context.Context, rg *rig) ([]sample, error) {
 	return samples, nil
 }
 
-// routeNames are the routes in the order they run and are reported.
+// routeNames are the routes in the order they run and are reported, the
+// TLS routes last.
 var routeNames = []string{"list", "owner", "path", "invalid", "limited"}
+
+func allRouteNames() []string { return append(append([]string(nil), routeNames...), tlsRouteNames...) }
 
 // measure runs wrk once and reads the proxy's and the origin's CPU time
 // around it, and how busy the rest of the machine was. A run during which
@@ -156,7 +159,7 @@ func (d *driver) measureOnce(ctx context.Context, rg *rig, t target, r route, co
 	if err := ctx.Err(); err != nil {
 		return sample{}, "", err
 	}
-	argv := wrkArgs(d.wrkCPU, conns, dur, "http://"+t.addr+r.path, r.headers)
+	argv := wrkArgs(d.wrkCPU, conns, dur, r.scheme()+"://"+t.addr+r.path, r.headers)
 	rig := d.procs.pids()
 	m0, err0 := readMachineTicks()
 	g0, err1 := sumTicks(rig)

@@ -18,6 +18,10 @@ func (d *driver) profileGateway(ctx context.Context, rg *rig) (string, error) {
 			gw = t
 		}
 	}
+	if len(gw.routes) == 0 {
+		d.logf("no profile: gw is not among -targets")
+		return "", nil
+	}
 	u := strings.Split(rg.originAddr, ":")
 	upPort, _ := strconv.Atoi(u[1])
 	redisPort, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(d.redisURL, "redis://127.0.0.1:"), "/0"))

@@ -113,9 +113,9 @@ func writeSummary(w io.Writer, samples []sample, targets []string, routes []stri
 				if len(ix[k]) == 0 {
 					continue
 				}
-				ng, dir := key{"nginx", r, c}, key{"direct", r, c}
+				ng, dir := key{nginxPeer(t), r, c}, key{"direct", r, c}
 				vsNginx, vsDirect, cpuVsNginx := "—", "—", "—"
-				if t != "nginx" && len(ix[ng]) > 0 {
+				if !strings.HasPrefix(t, "nginx") && len(ix[ng]) > 0 {
 					vsNginx = summarize(ix.ratio(k, ng, rps)).format(2, "")
 					if t != "direct" {
 						cpuVsNginx = summarize(ix.ratio(k, ng, cpu)).format(2, "")
