@@ -98,7 +98,9 @@ func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n not
 			w.t.Fatal(err)
 		}
 	}
-	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil)), Notifier: n,
+	// The access log goes through the hand-written path serve uses, into
+	// the same buffer: the log scans cover it.
+	opts := gateway.Options{Logger: slog.New(slog.NewJSONHandler(w.logs, nil)), AccessLog: w.logs, Notifier: n,
 		UsageFlush: w.usageFlush}
 	if clk != nil {
 		opts.Now = clk.Now

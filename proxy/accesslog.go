@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -11,9 +13,9 @@ import (
 // key id (never the key), the route template (never the raw path, which
 // may carry ids of other scopes' objects), status, decision and latencies.
 func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
-	route := p.route(st)
+	route, method := p.route(st), p.method(ctx)
 	status := ctx.Response.StatusCode()
-	p.stats.inc(StatKey{Route: route, Method: p.method(ctx), Decision: st.decision, Status: status, class: st.class})
+	p.stats.inc(StatKey{Route: route, Method: method, Decision: st.decision, Status: status, class: st.class})
 	if p.opts.DisableAccessLog {
 		return
 	}
@@ -21,15 +23,66 @@ func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
 	if st.who != nil {
 		keyID = st.who.ID
 	}
+	now := p.opts.Now()
+	if p.opts.AccessLog != nil {
+		st.line = appendAccessLine(st.line[:0], now, keyID, method, route, st.decision, status,
+			now.Sub(st.start), st.upStart)
+		_, _ = p.opts.AccessLog.Write(st.line)
+		return
+	}
 	p.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("key_id", keyID),
-		slog.String("method", string(ctx.Method())),
+		slog.String("method", method),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.String("decision", st.decision),
-		slog.Int64("duration_us", p.opts.Now().Sub(st.start).Microseconds()),
+		slog.Int64("duration_us", now.Sub(st.start).Microseconds()),
 		slog.Int64("upstream_us", st.upStart.Microseconds()),
 	)
+}
+
+// appendAccessLine appends one access-log line to b, in the shape
+// slog.JSONHandler gives the same record (the same keys in the same order),
+// without a slog record, attributes or a handler's pooled buffers: it
+// allocates nothing (BenchmarkAccessLog). Every value is the gateway's own
+// (a key id, a route template, a method label, a decision token), escaped
+// all the same.
+func appendAccessLine(b []byte, now time.Time, keyID, method, route, decision string, status int, took, upstream time.Duration) []byte {
+	b = append(b, `{"time":"`...)
+	b = now.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","key_id":`...)
+	b = appendJSONString(b, keyID)
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, method)
+	b = append(b, `,"route":`...)
+	b = appendJSONString(b, route)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"decision":`...)
+	b = appendJSONString(b, decision)
+	b = append(b, `,"duration_us":`...)
+	b = strconv.AppendInt(b, took.Microseconds(), 10)
+	b = append(b, `,"upstream_us":`...)
+	b = strconv.AppendInt(b, upstream.Microseconds(), 10)
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control bytes escaped, other bytes as they are.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 func (p *Proxy) route(st *state) string { return st.req.Route() }

@@ -7,6 +7,7 @@ package proxy
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -40,8 +41,8 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 	}
 }
 
-// TestServeAllocatesNothing extends the pin to the whole handler without
-// the access log: the upstream exchange (over an in-memory connection) and
+// TestServeAllocatesNothing extends the pin to the whole handler, access
+// log included: the upstream exchange (over an in-memory connection) and
 // the verification of the body. The origin's allocations would count too;
 // it makes none.
 func TestServeAllocatesNothing(t *testing.T) {
@@ -50,8 +51,12 @@ func TestServeAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = providers.Close(context.Background()) })
-	// As served: the metrics recorded, a rate limit checked.
-	f := newFixture(t, func(o *Options) { o.Meter = providers.Meter })
+	// As served: the metrics recorded, a rate limit checked, the access
+	// log written (by hand, as serve does with the json log format).
+	f := newFixture(t, func(o *Options) {
+		o.Meter = providers.Meter
+		o.DisableAccessLog, o.AccessLog = false, io.Discard
+	})
 	f.p.deps.Limiter = newTestLimiter(t)
 	for _, r := range routes {
 		t.Run(r.name, func(t *testing.T) {

@@ -259,21 +259,29 @@ func BenchmarkServe(b *testing.B) {
 	})
 }
 
-// BenchmarkAccessLog is step 8 alone: the counters and one JSON line to io.Discard.
+// BenchmarkAccessLog is step 8 alone: the counters and one JSON line to
+// io.Discard, through slog and appended by hand (Options.AccessLog).
 func BenchmarkAccessLog(b *testing.B) {
-	f := newFixture(b, func(o *Options) {
-		o.DisableAccessLog = false
-		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	})
-	f.warm(b, origin.ListPath, fasthttp.StatusOK)
-	s := f.stepper(f.request(origin.ListPath))
-	if err := s.untilForward(); err != nil {
-		b.Fatal(err)
-	}
-	s.ctx.Response.SetStatusCode(fasthttp.StatusOK)
-	b.ReportAllocs()
-	for b.Loop() {
-		s.p.record(&s.ctx, &s.st)
+	for _, c := range []struct {
+		name string
+		edit func(*Options)
+	}{
+		{"slog", func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil)) }},
+		{"hand", func(o *Options) { o.AccessLog = io.Discard }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFixture(b, func(o *Options) { o.DisableAccessLog = false; c.edit(o) })
+			f.warm(b, origin.ListPath, fasthttp.StatusOK)
+			s := f.stepper(f.request(origin.ListPath))
+			if err := s.untilForward(); err != nil {
+				b.Fatal(err)
+			}
+			s.ctx.Response.SetStatusCode(fasthttp.StatusOK)
+			b.ReportAllocs()
+			for b.Loop() {
+				s.p.record(&s.ctx, &s.st)
+			}
+		})
 	}
 }
 

@@ -35,6 +35,7 @@ type state struct {
 	retry    time.Duration       // a refusal's Retry-After
 	limited  bool                // refused by the key's rate limit: X-RateLimit-* too
 	num      []byte              // scratch for formatting header values
+	line     []byte              // the access-log line (AccessLog)
 	// out is the query sent upstream; uri the request target built from it.
 	out, uri []byte
 	// answered is set when the gateway answered without the upstream.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -66,8 +67,14 @@ type Options struct {
 	AuthTrackedAddrs int
 	// Logger receives the access log and incidents. Default slog.Default().
 	Logger *slog.Logger
-	// AccessLog writes one line per request. The zero value logs.
+	// DisableAccessLog turns the access log off; the zero value logs one
+	// line per request.
 	DisableAccessLog bool
+	// AccessLog, when set, receives the access-log lines, each appended by
+	// hand in the shape slog.JSONHandler would give it and written in one
+	// call (the batching log writer, internal/logbuf): no slog record per
+	// request. Nil logs them through Logger (text format, tests).
+	AccessLog io.Writer
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Meter receives the proxy's metrics (requests, refusals by family,

@@ -55,7 +55,11 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		stderr = buf
 	}
 	logger := newLogger(cfg, stderr)
-	g, err := gateway.New(cfg, gateway.Options{Logger: logger, Version: version})
+	opts := gateway.Options{Logger: logger, Version: version}
+	if cfg.LogFormat == "json" && logger.Enabled(context.Background(), slog.LevelInfo) {
+		opts.AccessLog = stderr // lines appended by hand, in the handler's JSON shape
+	}
+	g, err := gateway.New(cfg, opts)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,6 +45,10 @@ type Options struct {
 	Notifier notify.NotifierOptions
 	// Version is reported in telemetry resources.
 	Version string
+	// AccessLog, when set, receives the access log's lines written by hand
+	// in the JSON shape (proxy.Options.AccessLog); serve sets it for the
+	// json format.
+	AccessLog io.Writer
 	// UsageFlush is how often the keys' use counted in memory goes to
 	// Redis. Default 5s (tests shorten it).
 	UsageFlush time.Duration
@@ -55,9 +60,10 @@ type Options struct {
 // Gateway is one replica: the partner proxy, the admin listener and their
 // background work, sharing one Redis client.
 type Gateway struct {
-	cfg config.Config
-	log *slog.Logger
-	now func() time.Time
+	cfg       config.Config
+	log       *slog.Logger
+	now       func() time.Time
+	accessLog io.Writer
 	// usageFlush is Options.UsageFlush with its default.
 	usageFlush time.Duration
 	rdb        redis.UniversalClient
@@ -86,7 +92,7 @@ type Gateway struct {
 // network: Start does.
 func New(cfg config.Config, opts Options) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: opts.Logger, now: opts.Now, rdb: opts.Redis,
-		usageFlush: cmp.Or(opts.UsageFlush, defaultUsageFlush)}
+		usageFlush: cmp.Or(opts.UsageFlush, defaultUsageFlush), accessLog: opts.AccessLog}
 	if g.log == nil {
 		g.log = slog.Default()
 	}
@@ -188,7 +194,7 @@ func (g *Gateway) buildProxy() error {
 		Meter: g.tel.Meter, Tracer: g.tel.Tracer,
 		ReadTimeout: g.cfg.ReadTimeout, WriteTimeout: g.cfg.WriteTimeout, IdleTimeout: g.cfg.IdleTimeout,
 		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
-		RateLimitStatus: g.cfg.RateLimitStatus, AuthFailures: g.cfg.FailedAuth,
+		RateLimitStatus: g.cfg.RateLimitStatus, AuthFailures: g.cfg.FailedAuth, AccessLog: g.accessLog,
 	}, proxy.Deps{Upstream: up, Keys: g.keys, Policy: g.policy, Limiter: g.limiter})
 	return err
 }
