@@ -75,10 +75,12 @@ const (
 // backslash or below 0x20, the lowest one exactly: a byte test
 // ((x - ones*n) &^ x & highs) can borrow into the bytes above a hit, never
 // below it, so the lowest bit set is the first byte that strStop marks.
+// Flipping bit 1 of every byte turns the quote (0x22) into 0x20 and keeps
+// the control characters below it, so one test below 0x21 finds both.
 func stopMask(x uint64) uint64 {
-	q := x ^ (ones * '"')
+	c := x ^ (ones * 0x02)
 	e := x ^ (ones * '\\')
-	return ((q-ones)&^q | (e-ones)&^e | (x-ones*0x20)&^x) & highs
+	return ((c-ones*0x21)&^c | (e-ones)&^e) & highs
 }
 
 // quoteMask sets the high bit of the quotes in x, the lowest one exactly
