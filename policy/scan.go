@@ -79,11 +79,9 @@ func (s *scanner) seek(first bool, a, a2 string, buf *[maxNameLen]byte) (name []
 		if i >= len(b) || b[i] != '"' || s.depth >= maxDepth {
 			return nil, false, false
 		}
-		j, escaped := strEnd16(b, i), false
+		j, escaped := strEnd(b, i)
 		if j < 0 {
-			if j, escaped = strEnd(b, i); j < 0 {
-				return nil, false, false
-			}
+			return nil, false, false
 		}
 		name = b[i+1 : j-1]
 		if j = skipWS(b, j); j >= len(b) || b[j] != ':' {
@@ -101,9 +99,7 @@ func (s *scanner) seek(first bool, a, a2 string, buf *[maxNameLen]byte) (name []
 		}
 		switch c := b[i]; {
 		case c == '"':
-			if j = strEnd16(b, i); j < 0 {
-				j, _ = strEnd(b, i)
-			}
+			j, _ = strEnd(b, i)
 		case c == '{' || c == '[':
 			if s.i = i; !s.skipNested() {
 				return nil, false, false
@@ -185,9 +181,7 @@ func (s *scanner) skip() bool {
 	case '{', '[':
 		return s.skipNested()
 	case '"':
-		if i = strEnd16(s.b, s.i); i < 0 {
-			i, _ = strEnd(s.b, s.i)
-		}
+		i, _ = strEnd(s.b, s.i)
 	case 't', 'f', 'n':
 		i = literalEnd(s.b, s.i, c)
 	default:
@@ -213,13 +207,10 @@ func (s *scanner) skipNested() bool {
 		}
 		switch c := b[i]; {
 		case c == '"':
-			j := strEnd16(b, i)
-			if j < 0 {
-				if j, _ = strEnd(b, i); j < 0 {
-					return false
-				}
+			if i, _ = strEnd(b, i); i < 0 {
+				return false
 			}
-			if i = j; name {
+			if name {
 				if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
 					return false
 				}

@@ -52,7 +52,7 @@ func bitsTrailing(m uint64) int {
 	return n
 }
 
-// TestStrEnd holds strEnd and its fast path to a byte-by-byte reading, on
+// TestStrEnd holds strEnd to a byte-by-byte reading, on
 // strings of every length around the eight- and sixteen-byte steps with a
 // stop byte at every place.
 func TestStrEnd(t *testing.T) {
@@ -87,9 +87,6 @@ func TestStrEnd(t *testing.T) {
 					wantEnd, wantEsc := naive(b)
 					if end, esc := strEnd(b, 0); end != wantEnd || esc != wantEsc {
 						t.Fatalf("strEnd(%q) = %d, %v; want %d, %v", b, end, esc, wantEnd, wantEsc)
-					}
-					if end := strEnd16(b, 0); end >= 0 && (end != wantEnd || wantEsc) {
-						t.Fatalf("strEnd16(%q) = %d; want %d (escaped %v)", b, end, wantEnd, wantEsc)
 					}
 				}
 			}
