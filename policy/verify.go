@@ -45,10 +45,31 @@ func NewVerifier(up Upstream, owners *Owners) *Verifier { return &Verifier{up: u
 // (0 when none): a sub-resource must belong to it. Verify reads the
 // upstream only for Stakes (creation transactions whose owner is not
 // cached) and NFTs (the account's collections).
+//
+// The shapes of the hot routes are checked in one pass over the body
+// (verify_scan.go), which allocates nothing and finds what verifyParsed
+// finds (a differential fuzz test holds them together); Stakes and NFTs,
+// which read the upstream anyway, are parsed after the same validation.
 func (v *Verifier) Verify(ctx context.Context, body []byte, c Check, s *Scope, parent int64) error {
-	if c.Shape == NoCheck {
+	switch c.Shape {
+	case NoCheck:
 		return nil
+	case Stakes, NFTs:
+		if !validJSON(body) {
+			return ErrMalformedBody
+		}
+		return v.verifyParsed(ctx, body, c, s, parent)
 	}
+	if err := v.scan(body, c, s, parent); err != errScanFallback {
+		return err
+	}
+	return v.verifyParsed(ctx, body, c, s, parent)
+}
+
+// verifyParsed is Verify on a parsed body: the reference the scan is held
+// to. fastjson's parser is laxer than JSON (it reads "nan", "1-2", raw
+// control characters in strings): Verify validates the body first.
+func (v *Verifier) verifyParsed(ctx context.Context, body []byte, c Check, s *Scope, parent int64) error {
 	p := v.parsers.Get()
 	defer v.parsers.Put(p)
 	root, err := p.ParseBytes(body)

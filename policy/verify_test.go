@@ -38,6 +38,46 @@ func TestVerify(t *testing.T) {
 	owners.Remember(TransactionOwner, 900, Ownership{Kind: TargetAccount, ID: 10})
 	owners.Remember(TransactionOwner, 901, Ownership{Kind: TargetAccount, ID: 99})
 	v := NewVerifier(up, owners)
+	for _, tt := range verifyCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := v.Verify(context.Background(), []byte(tt.body), tt.check, s, tt.parent)
+			switch want := tt.want.(type) {
+			case nil:
+				if err != nil {
+					t.Fatalf("Verify() = %v, want nil", err)
+				}
+			case *Violation:
+				var got *Violation
+				if !errors.As(err, &got) {
+					t.Fatalf("Verify() = %v, want a violation", err)
+				}
+				_ = want
+			case *UpstreamError:
+				var got *UpstreamError
+				if !errors.As(err, &got) {
+					t.Fatalf("Verify() = %v, want an upstream error", err)
+				}
+			default:
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("Verify() = %v, want %v", err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+type verifyCase struct {
+	name   string
+	check  Check
+	body   string
+	parent int64
+	want   error // nil, ErrMalformedBody, or a *Violation (matched by type)
+}
+
+// verifyCases are TestVerify's cases; FuzzScanAgainstParser starts from
+// their bodies too.
+func verifyCases() []verifyCase {
 	page := func(nodes string) string {
 		return `{"edges":[` + nodes + `],"page_info":{"count":2,"has_next_page":false}}`
 	}
@@ -51,13 +91,7 @@ func TestVerify(t *testing.T) {
 		return `{"edges":[` + strings.Join(nodes, ",") + `],"page_info":{"count":` + count + `,"has_next_page":false}}`
 	}
 	stakes := Check{Shape: Stakes, Set: Accounts}
-	tests := []struct {
-		name   string
-		check  Check
-		body   string
-		parent int64
-		want   error // nil, ErrMalformedBody, or a *Violation (matched by type)
-	}{
+	return []verifyCase{
 		{"nodes in scope", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10}},{"cursor":1,"node":{"id":11}}`), 0, nil},
 		{"empty page", nodes("id", Accounts), page(``), 0, nil},
 		{"node out of scope", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10}},{"cursor":1,"node":{"id":12}}`), 0, &Violation{}},
@@ -85,6 +119,22 @@ func TestVerify(t *testing.T) {
 		{"governance wrap", Check{Shape: ObjectTarget, Wrap: "request"}, `{"request":{"target_type":"USER","target_id":100},"governance_steps":[]}`, 0, nil},
 		{"nodes target", Check{Shape: NodesTarget}, page(`{"cursor":0,"node":{"target_type":"ACCOUNT","target_id":10}},{"cursor":1,"node":{"target_type":"ENTITY","target_id":1}}`), 0, &Violation{}},
 		{"no check", Check{}, `anything`, 0, nil},
+		{"whitespace around every token", nodes("id", Accounts), " {\n\t\"edges\" : [ { \"node\" : { \"id\" : 10 } } ] ,\r\n \"page_info\" : { \"count\" : 1 } } ", 0, nil},
+		{"target type escaped", Check{Shape: ObjectTarget}, `{"target_type":"\u0055SER","target_id":100}`, 0, nil},
+		{"target type escaped, out of scope", Check{Shape: ObjectTarget}, `{"target_type":"\u0055SER","target_id":101}`, 0, &Violation{}},
+
+		// Regression: the parser reads more than JSON where nothing is
+		// checked (NaN, 1-2, a raw control character), and fastjson's
+		// validator misses a raw control character before an escape. A body
+		// that is not JSON is not passed on, whatever part is wrong.
+		{"a second object appended", object("id", Whitelists), `{"id":50}{"id":51}`, 0, ErrMalformedBody},
+		{"lax number elsewhere", object("id", Whitelists), `{"id":50,"x":NaN}`, 0, ErrMalformedBody},
+		{"lax number elsewhere, 1-2", object("id", Whitelists), `{"id":50,"x":1-2}`, 0, ErrMalformedBody},
+		{"raw control character", object("id", Whitelists), "{\"id\":50,\"x\":\"a\x01\"}", 0, ErrMalformedBody},
+		{"raw control character before an escape", object("id", Whitelists), "{\"id\":50,\"x\":\"\x00\\b\"}", 0, ErrMalformedBody},
+		{"nested past the depth bound", object("id", Whitelists), `{"id":50,"x":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, 0, ErrMalformedBody},
+		{"nested up to the depth bound", object("id", Whitelists), `{"id":50,"x":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `}`, 0, nil},
+		{"stake page not JSON", stakes, stake(`"creation_tx":900,"x":NaN`), 10, ErrMalformedBody},
 
 		// Regression: the parser reads the first of duplicate keys, a
 		// partner's decoder the last: {"id":10,"id":12} passed as 10 and
@@ -126,32 +176,5 @@ func TestVerify(t *testing.T) {
 		{"nfts outnumber the tokens", Check{Shape: NFTs, Set: Accounts}, nftPage("4", nft("0xA")), 10, &Violation{}},
 		{"collections of another account", Check{Shape: NFTs, Set: Accounts}, nftPage("1", nft("0xC")), 11, &Violation{}},
 		{"collections unreadable", Check{Shape: NFTs, Set: Accounts}, nftPage("0"), 12, &UpstreamError{}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := v.Verify(context.Background(), []byte(tt.body), tt.check, s, tt.parent)
-			switch want := tt.want.(type) {
-			case nil:
-				if err != nil {
-					t.Fatalf("Verify() = %v, want nil", err)
-				}
-			case *Violation:
-				var got *Violation
-				if !errors.As(err, &got) {
-					t.Fatalf("Verify() = %v, want a violation", err)
-				}
-				_ = want
-			case *UpstreamError:
-				var got *UpstreamError
-				if !errors.As(err, &got) {
-					t.Fatalf("Verify() = %v, want an upstream error", err)
-				}
-			default:
-				if !errors.Is(err, tt.want) {
-					t.Fatalf("Verify() = %v, want %v", err, tt.want)
-				}
-			}
-		})
 	}
 }
