@@ -56,7 +56,7 @@ func (s *state) reset(now time.Time) {
 // serve is the fasthttp handler: the pipeline of docs/design.md §3, in order.
 func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	st := p.states.Get().(*state)
-	st.reset(p.opts.Now())
+	st.reset(p.start(ctx))
 	// The steps' context is never the RequestCtx itself: fasthttp reuses it
 	// once the handler returns, and a context derived from it (a lookup's
 	// timeout, a span) can still read it then from a timer's goroutine.
@@ -77,6 +77,18 @@ func (p *Proxy) serve(ctx *fasthttp.RequestCtx) {
 	}
 	end(err)
 	p.states.Put(st)
+}
+
+// start is the request's arrival: the time fasthttp read for it when the
+// clock is the real one (one clock read fewer per request), else the
+// injected clock's.
+func (p *Proxy) start(ctx *fasthttp.RequestCtx) time.Time {
+	if p.realClock {
+		if t := ctx.Time(); !t.IsZero() {
+			return t
+		}
+	}
+	return p.opts.Now()
 }
 
 // steps are the pipeline of docs/design.md §3 in order (step 3, rate limiting, sits

@@ -149,6 +149,10 @@ type Proxy struct {
 	unparsed, connErrors atomic.Uint64
 	// closing is set by Shutdown: every answer closes its connection.
 	closing atomic.Bool
+	// realClock is set when Options.Now is the real clock: a request's
+	// start is then the time fasthttp read for it (RequestCtx.Time), not a
+	// second reading of the clock.
+	realClock bool
 	// conns counts open partner connections (connState): fasthttp's own
 	// count is off by one once its shutdown has returned.
 	conns atomic.Int64
@@ -165,6 +169,7 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 	if deps.Upstream == nil || deps.Keys == nil || deps.Policy == nil {
 		return nil, errors.New("proxy: every dependency is required")
 	}
+	realClock := opts.Now == nil
 	setDefaults(&opts)
 	if opts.RateLimitStatus != 420 && opts.RateLimitStatus != 429 {
 		return nil, fmt.Errorf("proxy: RateLimitStatus %d: give 420 or 429", opts.RateLimitStatus)
@@ -176,7 +181,7 @@ func New(opts Options, deps Deps) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: failed-authentication throttle: %w", err)
 	}
-	p := &Proxy{opts: opts, deps: deps, up: deps.Upstream, stats: newStats(), notFound: map[string]*apiError{},
+	p := &Proxy{opts: opts, deps: deps, up: deps.Upstream, stats: newStats(), notFound: map[string]*apiError{}, realClock: realClock,
 		answers: newLimitAnswers(opts.RateLimitStatus), throttle: throttle}
 	if opts.TLS != nil {
 		p.peers = newPeers()

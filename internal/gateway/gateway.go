@@ -64,6 +64,9 @@ type Gateway struct {
 	log       *slog.Logger
 	now       func() time.Time
 	accessLog io.Writer
+	// injected is Options.Now as given: nil when the clock is the real one
+	// (the proxy then takes a request's start from fasthttp).
+	injected func() time.Time
 	// usageFlush is Options.UsageFlush with its default.
 	usageFlush time.Duration
 	rdb        redis.UniversalClient
@@ -91,7 +94,7 @@ type Gateway struct {
 // New builds a gateway from a validated configuration. It touches no
 // network: Start does.
 func New(cfg config.Config, opts Options) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: opts.Logger, now: opts.Now, rdb: opts.Redis,
+	g := &Gateway{cfg: cfg, log: opts.Logger, now: opts.Now, injected: opts.Now, rdb: opts.Redis,
 		usageFlush: cmp.Or(opts.UsageFlush, defaultUsageFlush), accessLog: opts.AccessLog}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -190,7 +193,7 @@ func (g *Gateway) buildProxy() error {
 		return err
 	}
 	g.proxy, err = proxy.New(proxy.Options{
-		Workspace: g.cfg.Workspace, TrustedProxies: g.cfg.TrustedPrefixes, TLS: g.partnerTLS(), Logger: g.log, Now: g.now,
+		Workspace: g.cfg.Workspace, TrustedProxies: g.cfg.TrustedPrefixes, TLS: g.partnerTLS(), Logger: g.log, Now: g.injected,
 		Meter: g.tel.Meter, Tracer: g.tel.Tracer,
 		ReadTimeout: g.cfg.ReadTimeout, WriteTimeout: g.cfg.WriteTimeout, IdleTimeout: g.cfg.IdleTimeout,
 		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
