@@ -46,6 +46,10 @@ type Options struct {
 	// UsageFlush is how often the keys' use counted in memory goes to
 	// Redis. Default 5s (tests shorten it).
 	UsageFlush time.Duration
+	// Replica names this replica to the others and to admins (which
+	// replicas confirmed a suspension); default: the host name and 4
+	// random hex digits (registry.Options.Replica).
+	Replica string
 }
 
 // Gateway is one replica: the partner proxy, the admin listener and their
@@ -96,6 +100,7 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	}
 	g.reg, err = registry.New(g.rdb, cfg.Workspace, registry.Options{
 		Quorum: cfg.Quorum, RequestTTL: cfg.RequestTTL, Now: g.now, Logger: g.log, Seal: cfg.Seal,
+		Replica: opts.Replica, OutageGrace: cfg.OutageGrace,
 	})
 	if err != nil {
 		return nil, err
@@ -255,6 +260,10 @@ func (g *Gateway) Subscribed(live bool) {
 		g.policy.Resolver().InvalidateAll()
 	}
 }
+
+// Reached implements registry.EventHandler: whether Redis answers decides
+// the key cache's outage mode and when its grace starts.
+func (g *Gateway) Reached(ok bool) { g.keys.Reached(ok) }
 
 // Event implements registry.EventHandler.
 func (g *Gateway) Event(e registry.Event) {
