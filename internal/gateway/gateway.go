@@ -133,12 +133,14 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 		filed = notify.NewApprovers(g.reg, cfg.ApproverWebhookURL, cfg.ApproverWebhookSecret, g.now, g.log).Filed
 	}
 	api := admin.NewAPI(g.reg, g.log)
+	actions := admin.NewKeyActions(g.reg, g.keys) // effective here before the answer
+	api.UseKeyActions(actions)
 	if filed != nil {
 		api.OnRequestFiled(filed)
 	}
 	api.Register(mux)
 	notify.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
-	if err := g.console(mux, filed); err != nil {
+	if err := g.console(mux, filed, actions); err != nil {
 		return nil, err
 	}
 	health.Register(mux, []health.Check{
