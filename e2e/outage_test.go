@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -83,18 +84,21 @@ func waitProbes(t *testing.T, w *world, n int) {
 }
 
 // TestOutageLatencyOfCachedKeys reproduces issue 16.5: while Redis was
-// down, every request of a cached key (no longer trusted without the
-// subscription) dialled Redis through go-redis's retries, and the requests
-// coalesced on that lookup waited with it (p99 120–140 ms, 500 ms in the
-// first seconds). While Redis is marked down the outage rules answer at
-// once and only the background probe dials. Unknown keys stay refused.
-// It uses go-redis's default timeouts and retries, as production does, and
-// two faults: Redis killed (connections refused) and Redis hung (SIGSTOP:
-// connections open, nothing answers, as in a partition).
+// down, requests of cached keys (no longer trusted without the
+// subscription) kept dialling Redis through go-redis's retries, and the
+// requests coalesced on those lookups waited with them (p99 120–140 ms,
+// 500 ms in the first seconds). While Redis is marked down the outage
+// rules answer at once and only the background probe dials. Unknown keys
+// stay refused. It uses go-redis's default timeouts and retries, as
+// production does, and two faults: Redis killed (connections refused) and
+// Redis hung (SIGSTOP: connections open, nothing answers, as in a
+// partition).
 //
-// The bound is on the time the gateway spent on each request (its access
-// log), measured from the fault on: what the partner's client sees adds
-// this machine's scheduling, which the test logs but does not judge.
+// Judged on the time the gateway spent on each request (its access log;
+// what the client sees adds this machine's scheduling, logged only): p99
+// of the requests that began from 1.5 s after the fault, once the replica
+// has noticed (within ProofWindow and a probe), and the slowest request of
+// all, which includes those caught by the fault.
 func TestOutageLatencyOfCachedKeys(t *testing.T) {
 	for _, fault := range []string{"killed", "hung"} {
 		t.Run(fault, func(t *testing.T) {
@@ -112,27 +116,39 @@ func TestOutageLatencyOfCachedKeys(t *testing.T) {
 				w.redis.Pause()
 				t.Cleanup(w.redis.Resume) // before the gateway's shutdown
 			}
-			client, codes := outageLoad(g, secrets, 3*time.Second)
+			client, codes := outageLoad(g, secrets, 4*time.Second)
 			for code, n := range codes {
 				if code != http.StatusOK {
 					t.Errorf("%d requests answered %d during the outage, want all 200 (within the grace)", n, code)
 				}
 			}
-			served := handled(t, w, at)
-			p50, p99 := latencyPercentiles(served)
-			c50, c99 := latencyPercentiles(client)
-			t.Logf("Redis %s: %d requests of cached keys in 3 s; in the gateway p50 %v, p99 %v, max %v; at the client p50 %v, p99 %v, max %v",
-				fault, len(served), p50, p99, served[len(served)-1], c50, c99, client[len(client)-1])
-			// Generous for a loaded 2-core machine under -race (p50 is
-			// tens of µs); before the fix p99 was 109–119 ms killed.
-			if p99 > 20*time.Millisecond {
-				t.Errorf("p99 %v in the gateway with Redis %s, want under 20 ms", p99, fault)
+			all, steady := handled(t, w, at, at.Add(1500*time.Millisecond))
+			if len(steady) < 100 {
+				t.Fatalf("%d requests that began from 1.5 s after the fault were answered in 4 s: requests were held", len(steady))
 			}
-			// Before, a hung Redis held requests for go-redis's read
-			// timeout and retries (5 s); now at most until the replica
-			// marks it down (about 250 ms).
-			if max := served[len(served)-1]; max > time.Second {
-				t.Errorf("a request waited %v in the gateway with Redis %s, want under 1 s", max, fault)
+			p50, p99 := latencyPercentiles(steady)
+			slow := len(steady) - sort.Search(len(steady), func(i int) bool { return steady[i] > 100*time.Millisecond })
+			_, allP99 := latencyPercentiles(all)
+			c50, c99 := latencyPercentiles(client)
+			t.Logf("Redis %s: %d requests of cached keys in 4 s; in the gateway from 1.5 s on: p50 %v, p99 %v, %d over 100 ms; all: p99 %v, max %v; at the client: p50 %v, p99 %v, max %v",
+				fault, len(all), p50, p99, slow, allP99, all[len(all)-1], c50, c99, client[len(client)-1])
+			// Generous for a loaded 2-core machine under -race: p50 is
+			// tens of µs, p99 a few ms, up to 19 ms with three such tests
+			// at once. Before the fix, killed: p99 67–103 ms under -race
+			// (50–60 µs without: the dials were a few per second whatever
+			// the load) and 14–15 requests over 100 ms; hung, no request
+			// begun then was answered within the 4 s.
+			if p99 > 50*time.Millisecond {
+				t.Errorf("p99 %v in the gateway with Redis %s, want under 50 ms", p99, fault)
+			}
+			if slow > 3 {
+				t.Errorf("%d requests over 100 ms in the gateway once Redis was %s, want none but the machine's hiccups (3)", slow, fault)
+			}
+			// Before, a hung Redis held requests for go-redis's timeouts
+			// and retries (5 s); now until the replica marks it down
+			// (about 250 ms after it notices).
+			if max := all[len(all)-1]; max > 2*time.Second {
+				t.Errorf("a request waited %v in the gateway with Redis %s, want under 2 s", max, fault)
 			}
 			if a := get(t, g, unknown, cheapTarget); a.status != http.StatusServiceUnavailable {
 				t.Errorf("unknown key during the outage: %d %s, want 503 (fail closed)", a.status, a.body)
@@ -182,24 +198,26 @@ func cacheMisses(t *testing.T, g *gateway.Gateway) string {
 }
 
 // handled returns the gateway's own duration of every request it logged
-// from since on (access log, duration_us).
-func handled(t *testing.T, w *world, since time.Time) []time.Duration {
+// from since on (access log, duration_us), and of those that began from
+// steadyFrom on.
+func handled(t *testing.T, w *world, since, steadyFrom time.Time) (all, steady []time.Duration) {
 	t.Helper()
-	var out []time.Duration
 	for _, line := range w.logs.Lines() {
 		var v struct {
 			Msg      string    `json:"msg"`
 			Time     time.Time `json:"time"`
 			Duration int64     `json:"duration_us"`
 		}
-		if json.Unmarshal([]byte(line), &v) == nil && v.Msg == "request" && !v.Time.Before(since) {
-			out = append(out, time.Duration(v.Duration)*time.Microsecond)
+		if json.Unmarshal([]byte(line), &v) != nil || v.Msg != "request" || v.Time.Before(since) {
+			continue
+		}
+		d := time.Duration(v.Duration) * time.Microsecond
+		all = append(all, d)
+		if !v.Time.Add(-d).Before(steadyFrom) {
+			steady = append(steady, d)
 		}
 	}
-	if len(out) == 0 {
-		t.Fatal("no access-log line since the fault")
-	}
-	return out
+	return all, steady
 }
 
 // latencyPercentiles sorts lat and returns its p50 and p99.

@@ -105,6 +105,9 @@ type watcher struct {
 	// that a slow Redis never delays noticing a lost subscription.
 	probes   sync.WaitGroup
 	inFlight atomic.Bool
+	// reaching is inFlight for reach's probes: a session's probe caught by
+	// the fault that ended the session tells only at ProofWindow.
+	reaching atomic.Bool
 	// acks are the key events applied, to acknowledge (sendAcks).
 	acks chan Event
 }
@@ -301,13 +304,13 @@ func (w *watcher) publishProbe(ctx context.Context, id string) error {
 // does not answer), and the replica stays among the live ones while Redis
 // answers it, subscribed or not.
 func (w *watcher) reach(ctx context.Context) {
-	if !w.inFlight.CompareAndSwap(false, true) {
-		return // a probe is being published: it will tell
+	if !w.reaching.CompareAndSwap(false, true) {
+		return // the previous one is still being published: it will tell
 	}
 	w.probes.Add(1)
 	go func() {
 		defer w.probes.Done()
-		defer w.inFlight.Store(false)
+		defer w.reaching.Store(false)
 		w.timedProbe(ctx, w.id+"-", ProbeEvery)
 	}()
 }
