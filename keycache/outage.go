@@ -19,7 +19,9 @@ import (
 // answer of any kind, so a replica that only served cache hits for hours
 // still has its whole grace when Redis stops answering. Whether the
 // subscription is live says nothing of this: it is also lost on failovers
-// and missed messages, with Redis answering.
+// and missed messages, with Redis answering. A KeyCache that no probe feeds
+// (Reached never called) stays down after its first failed lookup, until
+// SetSubscribed(true).
 
 // reachability is what the cache knows of whether Redis answers. Safe for
 // concurrent use.
