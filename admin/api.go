@@ -28,7 +28,14 @@ type API struct {
 	filed func(ctx context.Context, req registry.Request)
 	// clientCerts: keys may be bound to client certificates (--client-ca).
 	clientCerts bool
+	// actions suspend, unsuspend and file revocations (actions.go).
+	actions *KeyActions
 }
+
+// UseKeyActions makes suspend, unsuspend and revoke go through k, which
+// applies them to this replica's cache (the gateway shares one with the
+// console). By default they apply to no cache.
+func (a *API) UseKeyActions(k *KeyActions) { a.actions = k }
 
 // OnRequestFiled sets f to hear every request filed; it is called after
 // the request is stored, and its failure does not fail the filing.
@@ -48,7 +55,8 @@ func NewAPI(reg *registry.Registry, logger *slog.Logger) *API {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	a := &API{reg: reg, log: logger, paths: http.NewServeMux(), allow: map[string][]string{}}
+	a := &API{reg: reg, log: logger, paths: http.NewServeMux(), allow: map[string][]string{},
+		actions: NewKeyActions(reg, nil)}
 	a.routes = []route{
 		{"GET", "/v1/keys", a.listKeys},
 		{"POST", "/v1/keys", a.createKey},

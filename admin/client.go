@@ -164,7 +164,7 @@ func (c *Client) Reveal(ctx context.Context, id string) (out Reveal, err error) 
 }
 
 // KeyAction is POST /v1/keys/{id}/{action} for suspend and unsuspend.
-func (c *Client) KeyAction(ctx context.Context, id, action string) (out Key, err error) {
+func (c *Client) KeyAction(ctx context.Context, id, action string) (out KeyChange, err error) {
 	err = c.Do(ctx, "POST", "/v1/keys/"+url.PathEscape(id)+"/"+action, nil, nil, &out)
 	return out, err
 }

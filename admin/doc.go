@@ -16,7 +16,9 @@
 // unreachable quorum, 503 Redis unreachable (never 404 or 401 for an
 // outage). Bodies are strict: unknown fields, field names in another case or
 // given twice, trailing data and bodies over MaxBodyBytes are refused; so is
-// a repeated Authorization header. NewEdit and KeyViews are shared with the
-// console, so each rule lives in one place. The reference is
-// docs/admin-api.md.
+// a repeated Authorization header. NewEdit, KeyViews and KeyActions are
+// shared with the console, so each rule lives in one place: KeyActions makes
+// suspend, unsuspend and revocation filings effective on this replica before
+// the answer and reports which live replicas confirmed them. The reference
+// is docs/admin-api.md.
 package admin

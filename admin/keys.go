@@ -152,9 +152,11 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who registry.Adm
 	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
 		return 0, nil, err
 	}
-	k, req, err := a.reg.FileRevoke(r.Context(), who.ID, r.PathValue("id"))
+	k, req, conf, err := a.actions.FileRevoke(r.Context(), who.ID, r.PathValue("id"))
 	a.notifyFiled(r.Context(), req, err)
-	return http.StatusAccepted, both(k, req), err
+	out := both(k, req)
+	out.Replicas = &conf
+	return http.StatusAccepted, out, err
 }
 
 func (a *API) revealKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
@@ -177,16 +179,16 @@ func (a *API) suspendKey(w http.ResponseWriter, r *http.Request, who registry.Ad
 	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
 		return 0, nil, err
 	}
-	k, err := a.reg.Suspend(r.Context(), who.ID, r.PathValue("id"))
-	return http.StatusOK, keyView(k), err
+	k, conf, err := a.actions.Suspend(r.Context(), who.ID, r.PathValue("id"))
+	return http.StatusOK, KeyChange{Key: keyView(k), Replicas: &conf}, err
 }
 
 func (a *API) unsuspendKey(w http.ResponseWriter, r *http.Request, who registry.Admin) (int, any, error) {
 	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
 		return 0, nil, err
 	}
-	k, err := a.reg.Unsuspend(r.Context(), who.ID, r.PathValue("id"))
-	return http.StatusOK, keyView(k), err
+	k, conf, err := a.actions.Unsuspend(r.Context(), who.ID, r.PathValue("id"))
+	return http.StatusOK, KeyChange{Key: keyView(k), Replicas: &conf}, err
 }
 
 func both(k registry.Key, req registry.Request) KeyAndRequest {

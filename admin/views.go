@@ -127,6 +127,15 @@ type (
 	KeyAndRequest struct {
 		Key     Key      `json:"key"`
 		Request *Request `json:"request,omitempty"`
+		// Replicas answers a revocation filing: which gateway replicas
+		// refuse the key now that it is suspended.
+		Replicas *Confirmation `json:"replicas,omitempty"`
+	}
+	// KeyChange answers suspend and unsuspend: the key, and which gateway
+	// replicas applied the change.
+	KeyChange struct {
+		Key
+		Replicas *Confirmation `json:"replicas,omitempty"`
 	}
 	Reveal struct {
 		Secret string `json:"secret"`

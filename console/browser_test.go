@@ -94,7 +94,7 @@ func TestConsoleFlow(t *testing.T) {
 	bob.wantText("Suspend “Acme Audit LLP”?", "refused from now on")
 	bob.shot("16-suspend-confirm")
 	bob.submit(`main form button[type=submit]`, "key")
-	bob.wantText("The key is suspended", "Suspended")
+	bob.wantText("Suspended. The only gateway replica refuses it now.", "Suspended")
 	waitStatus(t, h, secret, http.StatusForbidden)
 	bob.shot("17-key-suspended")
 
@@ -103,7 +103,7 @@ func TestConsoleFlow(t *testing.T) {
 	alice.submit(`a[href$="/revoke"]`, "confirm")
 	alice.wantText("Revoke “Acme Audit LLP”?", "revoked for ever")
 	alice.submit(`main form button[type=submit]`, "key")
-	alice.wantText("Your revocation request is filed", "Pending revocation request")
+	alice.wantText("Revocation filed; the key is suspended until it is decided. The only gateway replica refuses it now.", "Pending revocation request")
 	for _, approver := range []*tab{bob, carol} {
 		approver.open("/requests", "requests")
 		approver.wantText("Revoke “Acme Audit LLP”")

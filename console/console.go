@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"reportgate/admin"
 	"reportgate/internal/gcra"
 	"reportgate/policy"
 	"reportgate/registry"
@@ -55,6 +56,10 @@ type Options struct {
 	// Filed hears every request filed, like admin.API.OnRequestFiled
 	// (approver notifications); nil: nobody.
 	Filed func(ctx context.Context, req registry.Request)
+	// Actions suspend, unsuspend and file revocations exactly as the API
+	// does (the gateway gives both the same); default: over Registry,
+	// applied to no cache of this process.
+	Actions *admin.KeyActions
 	// Now is the clock; default time.Now. The registry has its own.
 	Now func() time.Time
 	// Logger; nil discards. Nothing secret is ever logged.
@@ -91,6 +96,9 @@ func New(opts Options) (*Console, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Actions == nil {
+		opts.Actions = admin.NewKeyActions(opts.Registry, nil)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -46,9 +46,10 @@ var _ console.Upstream = simUpstream{}
 // server is a console alone behind an httptest server (TLS or not), for the
 // HTTP-level checks that need no browser.
 type server struct {
-	srv   *httptest.Server
-	reg   *registry.Registry
-	token string
+	srv       *httptest.Server
+	reg       *registry.Registry
+	token     string
+	redisAddr string
 }
 
 func newServer(t *testing.T, tls bool) *server {
@@ -81,7 +82,7 @@ func newServerWith(t *testing.T, tls bool, edit func(*console.Options)) *server 
 	}
 	mux := http.NewServeMux()
 	c.Register(mux)
-	s := &server{reg: reg}
+	s := &server{reg: reg, redisAddr: rs.Addr()}
 	if tls {
 		s.srv = httptest.NewTLSServer(mux)
 	} else {

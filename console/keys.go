@@ -2,8 +2,10 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"reportgate/admin"
 	"reportgate/registry"
@@ -158,6 +160,9 @@ type keyPageData struct {
 	History   []auditRow
 	// Actions offered, by the key's state.
 	CanSuspend, CanUnsuspend, CanRevoke, CanEdit bool
+	// Replicas, after a suspend, unsuspend or revocation, says which
+	// gateway replicas applied it; it replaces the flash.
+	Replicas *replicasNote
 }
 
 func (c *Console) keyPage(w http.ResponseWriter, r *http.Request, v *visit) error {
@@ -165,7 +170,7 @@ func (c *Console) keyPage(w http.ResponseWriter, r *http.Request, v *visit) erro
 	if err != nil {
 		return err
 	}
-	d := keyPageData{Key: row, Mine: k.CreatedBy == v.who.ID}
+	d := keyPageData{Key: row, Mine: k.CreatedBy == v.who.ID, Replicas: c.replicasNote(r, k)}
 	d.CanReveal = d.Mine && k.Status == registry.StatusPendingSecret
 	live := k.Status == registry.StatusActive || k.Status == registry.StatusSuspended
 	d.CanSuspend = k.Status == registry.StatusActive
@@ -228,17 +233,22 @@ func (c *Console) keyActionConfirm(w http.ResponseWriter, r *http.Request, v *vi
 	return nil
 }
 
+// keyAction suspends, unsuspends or files a revocation through the same
+// KeyActions as the API (effective on this replica before the answer,
+// confirmed by the others within admin.ConfirmWait), then shows the key
+// with what the replicas confirmed (replicasNote).
 func (c *Console) keyAction(w http.ResponseWriter, r *http.Request, v *visit) error {
 	id, action := r.PathValue("id"), r.PathValue("action")
+	var k registry.Key
 	var err error
 	switch action {
 	case "suspend":
-		_, err = c.reg.Suspend(r.Context(), v.who.ID, id)
+		k, _, err = c.opts.Actions.Suspend(r.Context(), v.who.ID, id)
 	case "unsuspend":
-		_, err = c.reg.Unsuspend(r.Context(), v.who.ID, id)
+		k, _, err = c.opts.Actions.Unsuspend(r.Context(), v.who.ID, id)
 	case "revoke":
 		var req registry.Request
-		_, req, err = c.reg.FileRevoke(r.Context(), v.who.ID, id)
+		k, req, _, err = c.opts.Actions.FileRevoke(r.Context(), v.who.ID, id)
 		c.notifyFiled(r.Context(), req, err)
 	default:
 		return errNoPage
@@ -247,8 +257,40 @@ func (c *Console) keyAction(w http.ResponseWriter, r *http.Request, v *visit) er
 		return err
 	}
 	c.log.Info("console: key "+action, "admin_id", v.who.ID, "key_id", id)
-	http.Redirect(w, r, "/keys/"+id+"?done="+action, http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/keys/%s?done=%s&gen=%d", id, action, k.Generation), http.StatusSeeOther)
 	return nil
+}
+
+// replicasNote is what the replicas confirmed of the change a key page was
+// redirected from (done, gen), read again from what this replica heard:
+// the URL carries only a fixed word and a number, never text to show.
+// Nil when the key has changed since, or the page was not such a redirect.
+func (c *Console) replicasNote(r *http.Request, k registry.Key) *replicasNote {
+	done := r.URL.Query().Get("done")
+	if done != "suspend" && done != "unsuspend" && done != "revoke" {
+		return nil
+	}
+	if gen, err := strconv.ParseUint(r.URL.Query().Get("gen"), 10, 64); err != nil || gen != k.Generation {
+		return nil
+	}
+	n := &replicasNote{Confirmation: c.opts.Actions.Confirmation(r.Context(), k, done)}
+	switch {
+	case n.All:
+	case done == "unsuspend":
+		n.Hint = "A replica that did not answer may be stopped, or cut off from Redis: until it hears the change, it may still refuse this key."
+	default:
+		n.Hint = "A replica that did not answer may be stopped, or cut off from Redis. Cut off, it keeps serving the keys it had cached, " +
+			"this one included, for at most its outage grace (--outage-grace, 5 minutes by default) after it lost Redis; " +
+			"its /readyz shows whether it hears key changes."
+	}
+	return n
+}
+
+// replicasNote is what the replicas confirmed, and what it means when one
+// did not.
+type replicasNote struct {
+	admin.Confirmation
+	Hint string
 }
 
 func (c *Console) notifyFiled(ctx context.Context, req registry.Request, err error) {

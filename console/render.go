@@ -80,6 +80,9 @@ type view struct {
 	Awaiting  int
 	Workspace string
 	Flash     string
+	// FlashWarn shows the flash as a warning (a change not every replica
+	// confirmed).
+	FlashWarn bool
 	Data      any
 }
 
@@ -88,6 +91,9 @@ type view struct {
 func (c *Console) render(w http.ResponseWriter, r *http.Request, v *visit, status int, name string, data any) {
 	vw := view{Page: name, Workspace: c.reg.Workspace(), Data: data, Flash: flash(r.URL.Query().Get("done"))}
 	vw.Title, vw.Nav = titles(name, data)
+	if d, ok := data.(keyPageData); ok && d.Replicas != nil {
+		vw.Flash, vw.FlashWarn = d.Replicas.Summary, !d.Replicas.All
+	}
 	if v != nil {
 		vw.Who, vw.CSRF = &v.who, v.csrf
 		vw.Awaiting = c.awaitingCount(r, v)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,12 +62,10 @@ type CacheOptions struct {
 	// unknown. 0 disables the negative cache.
 	NegativeTTL time.Duration
 	// OutageGrace is how long cached ACTIVE keys keep serving while the
-	// registry is unreachable, counted from the last successful contact.
-	// 0 refuses every key during an outage.
+	// registry is unreachable, counted from the last time it answered (a
+	// lookup, or the background probe that calls Reached). 0 refuses every
+	// key during an outage.
 	OutageGrace time.Duration
-	// RetryAfter is how long after a failed lookup the registry is not asked
-	// again (requests meanwhile use the grace). Default 250ms.
-	RetryAfter time.Duration
 	// Now is the clock. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -97,10 +96,12 @@ type KeyCache struct {
 	epoch atomic.Uint64
 	// subscribed is true while the invalidation subscription is live.
 	subscribed atomic.Bool
-	// lastContact is the unix nanos of the last successful registry answer;
-	// failedAt of the last failure.
-	lastContact atomic.Int64
-	failedAt    atomic.Int64
+	// redis is whether the registry answers, and since when it does not
+	// (outage.go).
+	redis reachability
+	// insert orders a lookup's insertion against Invalidate: a record read
+	// before a change is never inserted after the change's eviction.
+	insert sync.Mutex
 
 	hits, misses, negHits, evictions atomic.Uint64
 }
@@ -109,9 +110,6 @@ type KeyCache struct {
 func NewKeyCache(lookup LookupFunc, opts CacheOptions) (*KeyCache, error) {
 	if opts.Size == 0 {
 		opts.Size = 100_000
-	}
-	if opts.RetryAfter <= 0 {
-		opts.RetryAfter = 250 * time.Millisecond
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -128,7 +126,7 @@ func NewKeyCache(lookup LookupFunc, opts CacheOptions) (*KeyCache, error) {
 		return nil, fmt.Errorf("keycache: negative cache: %w", err)
 	}
 	c := &KeyCache{lookup: lookup, opts: opts, keys: keys, neg: neg}
-	c.lastContact.Store(opts.Now().UnixNano())
+	c.redis.start(opts.Now())
 	return c, nil
 }
 
@@ -180,8 +178,8 @@ func (c *KeyCache) decide(e *cached, hash [32]byte) (*Principal, error) {
 
 func (c *KeyCache) miss(ctx context.Context, hash [32]byte) (*Principal, error) {
 	now := c.opts.Now()
-	if now.UnixNano()-c.failedAt.Load() < int64(c.opts.RetryAfter) {
-		return c.fallback(hash, now)
+	if c.redis.down.Load() {
+		return c.fallback(hash, now) // only the probe asks Redis meanwhile
 	}
 	v, err, _ := c.group.Do(string(hash[:]), func() (any, error) {
 		return c.fetch(ctx, hash)
@@ -210,48 +208,49 @@ func (c *KeyCache) use(e *cached, hash [32]byte) (*Principal, error) {
 func (c *KeyCache) fetch(ctx context.Context, hash [32]byte) (*cached, error) {
 	for attempt := 0; ; attempt++ {
 		epoch := c.epoch.Load()
-		p, found, err := c.lookup(ctx, hash)
+		p, found, err := c.ask(ctx, hash)
 		now := c.opts.Now()
 		if err != nil {
-			c.failedAt.Store(now.UnixNano())
+			c.redis.set(false, now)
 			c.opts.Logger.Warn("key lookup failed", "err", err)
 			return nil, ErrRegistryDown
 		}
-		c.lastContact.Store(now.UnixNano())
-		raced := c.epoch.Load() != epoch
-		if raced && attempt == 0 {
+		c.redis.answered(now)
+		if c.epoch.Load() != epoch && attempt == 0 {
 			continue
 		}
-		if !found {
-			if !raced && c.opts.NegativeTTL > 0 {
-				c.neg.Add(hash, now.Add(c.opts.NegativeTTL))
-			}
-			return nil, ErrUnknownKey
+		var e *cached
+		if found {
+			p.Hash = hash
+			e = &cached{p: p}
 		}
-		p.Hash = hash
-		e := &cached{p: p}
-		if !raced {
-			c.neg.Remove(hash)
-			if c.keys.Add(hash, e) {
-				c.evictions.Add(1)
-			}
+		c.remember(hash, e, epoch, now)
+		if !found {
+			return nil, ErrUnknownKey
 		}
 		return e, nil
 	}
 }
 
-// fallback serves a cached ACTIVE key while the registry is unreachable,
-// for at most OutageGrace since the last successful contact. Unknown keys
-// are refused: an outage must never look like "not found".
-func (c *KeyCache) fallback(hash [32]byte, now time.Time) (*Principal, error) {
-	e, ok := c.keys.Peek(hash)
-	if !ok || !e.p.Active {
-		return nil, ErrRegistryDown
+// remember caches what a lookup read (e, or nil for an unknown key),
+// unless an invalidation came after epoch: then the record may predate the
+// change, and the next request reads again.
+func (c *KeyCache) remember(hash [32]byte, e *cached, epoch uint64, now time.Time) {
+	c.insert.Lock()
+	defer c.insert.Unlock()
+	if c.epoch.Load() != epoch {
+		return
 	}
-	if now.UnixNano()-c.lastContact.Load() > int64(c.opts.OutageGrace) {
-		return nil, ErrRegistryDown
+	if e == nil {
+		if c.opts.NegativeTTL > 0 {
+			c.neg.Add(hash, now.Add(c.opts.NegativeTTL))
+		}
+		return
 	}
-	return c.use(e, hash)
+	c.neg.Remove(hash)
+	if c.keys.Add(hash, e) {
+		c.evictions.Add(1)
+	}
 }
 
 // TakeUsed returns the use of each key since the previous call (its
@@ -279,16 +278,27 @@ func (c *KeyCache) TakeUsed() map[string]registry.UsageDelta {
 // record is already at generation or newer (a late event of a change the
 // cache has seen must not evict it), forgets it as unknown, and makes
 // lookups in flight retry.
+//
+// Once it returns, no request reads the key from before the change: a
+// lookup in flight neither inserts what it read nor shares it with requests
+// that arrive later (they read again). The admin API calls it on the
+// replica that made a change, before answering; every replica calls it on
+// the change's event.
 func (c *KeyCache) Invalidate(hash [32]byte, generation uint64) {
+	c.insert.Lock()
 	c.epoch.Add(1)
 	if e, ok := c.keys.Peek(hash); !ok || e.p.Generation < generation {
 		c.keys.Remove(hash)
 	}
 	c.neg.Remove(hash)
+	c.insert.Unlock()
+	c.group.Forget(string(hash[:]))
 }
 
 // Purge forgets every key.
 func (c *KeyCache) Purge() {
+	c.insert.Lock()
+	defer c.insert.Unlock()
 	c.epoch.Add(1)
 	c.keys.Purge()
 	c.neg.Purge()
@@ -300,8 +310,7 @@ func (c *KeyCache) Purge() {
 func (c *KeyCache) SetSubscribed(live bool) {
 	if live {
 		c.Purge()
-		c.lastContact.Store(c.opts.Now().UnixNano())
-		c.failedAt.Store(0) // resubscribing was a successful contact
+		c.Reached(true) // the subscription's proof is a probe Redis answered
 	} else {
 		c.epoch.Add(1)
 	}

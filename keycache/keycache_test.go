@@ -38,6 +38,12 @@ func (tb *table) lookup(ctx context.Context, h [32]byte) (Principal, bool, error
 	return p, ok, nil
 }
 
+func (tb *table) setDown(down bool) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.down = down
+}
+
 func (tb *table) set(key string, p Principal) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()

@@ -383,10 +383,30 @@ func (l *Limiter) drain() {
 	}
 }
 
+// call asks Redis for n tokens, for at most Timeout. go-redis ends a
+// blocked read at its own ReadTimeout (3 s by default, then retries), not
+// at a context's deadline (unless ContextTimeoutEnabled): against a Redis
+// that hangs, requests waiting for this refill would wait that long. So
+// the call runs in its own goroutine and is abandoned at the deadline (its
+// goroutine ends with go-redis's timeout); the limiter is then down.
 func (l *Limiter) call(id string, lim Limit, n int) (Grant, error) {
 	ctx, cancel := context.WithTimeout(l.ctx, l.opts.Timeout)
 	defer cancel()
-	return l.src.TakeRate(ctx, id, lim, n)
+	type answer struct {
+		g   Grant
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		g, err := l.src.TakeRate(ctx, id, lim, n)
+		ch <- answer{g, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.g, a.err
+	case <-ctx.Done():
+		return Grant{}, context.Cause(ctx)
+	}
 }
 
 // apply records a refill's outcome; b.mu is held.

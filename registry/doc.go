@@ -61,6 +61,11 @@
 //	P events               Pub/Sub channel of Event (not a key); every message also carries
 //	                              mid and prev, its place in the channel's chain (lua/events.lua)
 //	P events:last          string mid of the last message published on P events
+//	P acks                 Pub/Sub channel of acknowledgements: {replica, key, generation}
+//	                       of a key event a replica applied (replicas.go; not a key)
+//	P replicas             zset   live replica names, scored by the unix ms (Redis's clock)
+//	                              until which each counts as live: its last probe plus its
+//	                              outage grace and ProofWindow (probe.lua, replicas.lua)
 //	rate:P rl:<key id>     string a key's GCRA bucket, written by package ratelimit through
 //	                              github.com/go-redis/redis_rate, which adds "rate:"; expires when full
 //
@@ -86,7 +91,12 @@
 // subscription as lost when its own probe has not come back within
 // ProofWindow, when a message's predecessor in the chain is not the last
 // message heard, or when the client has started talking to another server;
-// then the handler purges and Watch subscribes again. Admin actions wait
+// then the handler purges and Watch subscribes again. Each probe's outcome
+// tells the handler whether Redis answers (Reached), which the key cache's
+// outage mode follows; Watch probes between subscriptions too. Each probe
+// also keeps the replica in the live set, and each key event the handler
+// applied is acknowledged on P acks (replicas.go): an admin who suspends a
+// key learns which live replicas applied it (WaitApplied). Admin actions wait
 // for a replica (WAIT) when the master that ran them has, or recently had,
 // one; the registry remembers the last audit entry it acknowledged, so that
 // VerifyAudit notices acknowledged entries lost with their head pointer

@@ -76,6 +76,7 @@ func parseKey(f fields) (Key, error) {
 		Entities:       entities,
 		Status:         Status(f["status"]),
 		Generation:     f.uint("gen"),
+		hash:           f["hash"],
 		DisplayPrefix:  f["prefix"],
 		CreatedBy:      f["created_by"],
 		CreatedAt:      f.time("created_at"),

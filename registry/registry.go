@@ -34,6 +34,15 @@ type Options struct {
 	// ReplicaWait is how long an admin action waits for a replica to
 	// confirm it when the master has one (see durable.go); 0 means 1s.
 	ReplicaWait time.Duration
+	// Replica names this gateway replica to the others (the live set and
+	// the acknowledgements of key changes, replicas.go): letters, digits,
+	// '.', '_' or '-', at most 64. Default: the host name and 4 random hex
+	// digits.
+	Replica string
+	// OutageGrace is how long this replica keeps serving cached keys once
+	// Redis stops answering (the gateway's --outage-grace): the others
+	// count it live that long after its last probe, plus ProofWindow.
+	OutageGrace time.Duration
 }
 
 // Registry is the workspace's keys, requests, admins and audit log in Redis.
@@ -58,6 +67,12 @@ type Registry struct {
 	// groupReady is set once the notification consumer group exists.
 	groupReady atomic.Bool
 	seal       *seal.Keyring
+	// replica is this replica's name; liveFor how long after a probe the
+	// others count it live; acks what it heard of key changes applied
+	// (replicas.go).
+	replica string
+	liveFor time.Duration
+	acks    ackBook
 }
 
 // New returns a Registry for workspace on client. It does not touch the
@@ -71,9 +86,15 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 	if !workspacePattern.MatchString(workspace) {
 		return nil, invalidf("workspace %q: use letters, digits, '.', '_' or '-', at most 64", workspace)
 	}
-	if opts.Quorum < 0 || opts.RequestTTL < 0 || opts.ReplicaWait < 0 {
-		return nil, invalidf("quorum (%d), request TTL (%v) and replica wait (%v) must not be negative",
-			opts.Quorum, opts.RequestTTL, opts.ReplicaWait)
+	if opts.Quorum < 0 || opts.RequestTTL < 0 || opts.ReplicaWait < 0 || opts.OutageGrace < 0 {
+		return nil, invalidf("quorum (%d), request TTL (%v), replica wait (%v) and outage grace (%v) must not be negative",
+			opts.Quorum, opts.RequestTTL, opts.ReplicaWait, opts.OutageGrace)
+	}
+	if opts.Replica == "" {
+		opts.Replica = defaultReplicaName()
+	}
+	if !replicaPattern.MatchString(opts.Replica) {
+		return nil, invalidf("replica name %q: use letters, digits, '.', '_' or '-', at most 64", opts.Replica)
 	}
 	switch client.(type) {
 	case *redis.Client, *redis.ClusterClient:
@@ -91,6 +112,8 @@ func New(client redis.UniversalClient, workspace string, opts Options) (*Registr
 		seal:      opts.Seal,
 
 		replicaWait: cmpOr(opts.ReplicaWait, defaultReplicaWait),
+		replica:     opts.Replica,
+		liveFor:     opts.OutageGrace + ProofWindow,
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -147,7 +170,7 @@ type scripts struct {
 	read, list, expireDue, adminChange                   *redis.Script
 	keyByHash, adminByToken                              *redis.Script
 	scopeStore, scopeInvalidate, claimJobs, probe        *redis.Script
-	session, usage                                       *redis.Script
+	session, usage, replicas                             *redis.Script
 }
 
 func loadScripts() scripts {
@@ -171,6 +194,7 @@ func loadScripts() scripts {
 		keyByHash: alone("key_by_hash"), adminByToken: alone("admin_by_token"),
 		scopeStore: alone("scope_store"), scopeInvalidate: publisher("scope_invalidate"), claimJobs: alone("claim_jobs"),
 		probe: publisher("probe"), session: alone("session"), usage: alone("usage"),
+		replicas: alone("replicas"),
 	}
 }
 

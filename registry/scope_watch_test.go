@@ -42,7 +42,9 @@ type recorder struct {
 	mu     sync.Mutex
 	live   []bool
 	events []Event
-	wake   chan struct{}
+	// reached are the probes' outcomes (Reached).
+	reached []bool
+	wake    chan struct{}
 }
 
 func newRecorder() *recorder { return &recorder{wake: make(chan struct{}, 100)} }
@@ -51,14 +53,30 @@ func (r *recorder) Subscribed(v bool) {
 	r.mu.Lock()
 	r.live = append(r.live, v)
 	r.mu.Unlock()
-	r.wake <- struct{}{}
+	r.poke()
 }
 
 func (r *recorder) Event(ev Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	r.mu.Unlock()
-	r.wake <- struct{}{}
+	r.poke()
+}
+
+func (r *recorder) Reached(ok bool) {
+	r.mu.Lock()
+	r.reached = append(r.reached, ok)
+	r.mu.Unlock()
+	r.poke()
+}
+
+// poke wakes until; a wake already pending is as good (Reached is heard
+// four times a second, and nobody may be waiting).
+func (r *recorder) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 }
 
 // until waits for cond, woken by each callback, with a deadline.

@@ -34,7 +34,10 @@ type Key struct {
 	// Generation rises with every change of the record; the event announcing
 	// a change carries the new value, so a cache can refuse to re-insert an
 	// older record.
-	Generation    uint64
+	Generation uint64
+	// hash is the hex SHA-256 of the secret, "" before reveal: what caches
+	// are keyed by (Event).
+	hash          string
 	DisplayPrefix string // the key's first DisplayPrefixLen characters; "" before reveal
 	CreatedBy     string // admin id of the requester, the only admin who may reveal
 	CreatedAt     time.Time

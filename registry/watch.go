@@ -15,14 +15,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// EventHandler receives what Watch hears. Its methods are called from
-// Watch's goroutine only, in order.
+// EventHandler receives what Watch hears. Subscribed and Event are called
+// from Watch's goroutine only, in order; Reached from any goroutine.
 type EventHandler interface {
 	// Subscribed reports the subscription proven live (true) or lost
 	// (false). Events may have been missed before a true: purge caches.
+	// A loss does not mean Redis stopped answering (a failover, a missed
+	// message): Reached says that.
 	Subscribed(live bool)
-	// Event is one change announced on EventsChannel.
+	// Event is one change announced on EventsChannel. It must have applied
+	// the change when it returns: Watch then acknowledges a key event to
+	// every replica (replicas.go).
 	Event(e Event)
+	// Reached reports whether Redis answered one of Watch's probes
+	// (published every ProbeEvery while subscribed, and between attempts
+	// to subscribe): the last true is the last contact with Redis.
+	Reached(ok bool)
 }
 
 // A subscription that reports no error may still hear nothing: after a
@@ -57,8 +65,11 @@ const (
 // resubscribes on its own; h hears every loss and every recovery. Probe
 // timing uses the real clock, not Options.Now: it measures the network.
 func (r *Registry) Watch(ctx context.Context, h EventHandler) {
-	w := &watcher{r: r, h: h, id: nonce()}
+	w := &watcher{r: r, h: h, id: nonce(), acks: make(chan Event, 256)}
+	defer w.leave() // after the probes: one in flight would add it again
 	defer w.probes.Wait()
+	w.probes.Add(1)
+	go func() { defer w.probes.Done(); w.sendAcks(ctx) }()
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		why := w.session(ctx)
@@ -67,6 +78,7 @@ func (r *Registry) Watch(ctx context.Context, h EventHandler) {
 		}
 		w.setLive(false)
 		r.log.Warn("events subscription lost", "reason", why)
+		w.reach(ctx)
 		if w.proven { // it worked: try again at once, back off only if it keeps failing
 			backoff, w.proven = 50*time.Millisecond, false
 		}
@@ -93,6 +105,11 @@ type watcher struct {
 	// that a slow Redis never delays noticing a lost subscription.
 	probes   sync.WaitGroup
 	inFlight atomic.Bool
+	// reaching is inFlight for reach's probes: a session's probe caught by
+	// the fault that ended the session tells only at ProofWindow.
+	reaching atomic.Bool
+	// acks are the key events applied, to acknowledge (sendAcks).
+	acks chan Event
 }
 
 func (w *watcher) setLive(v bool) {
@@ -104,7 +121,7 @@ func (w *watcher) setLive(v bool) {
 
 // session is one subscription: it returns why it ended.
 func (w *watcher) session(ctx context.Context) string {
-	ps := w.r.client.Subscribe(ctx, w.r.EventsChannel())
+	ps := w.r.client.Subscribe(ctx, w.r.EventsChannel(), w.r.AcksChannel())
 	defer ps.Close()
 	s := sessionState{started: time.Now(), sent: map[string]time.Time{}}
 	server := w.r.server.epoch.Load()
@@ -171,11 +188,17 @@ func (s *sessionState) check(now time.Time) string {
 func (w *watcher) handle(s *sessionState, msg any) string {
 	switch m := msg.(type) {
 	case *redis.Subscription:
-		if m.Kind == "subscribe" && !s.subscribed {
+		if m.Kind == "subscribe" && m.Channel == w.r.EventsChannel() && !s.subscribed {
 			now := time.Now()
 			s.subscribed, s.proof, s.probeAt = true, now, now
 		}
 	case *redis.Message:
+		if m.Channel == w.r.AcksChannel() {
+			if err := w.r.acks.heard([]byte(m.Payload)); err != nil {
+				w.r.log.Warn("ignored malformed acknowledgement", "err", err)
+			}
+			return ""
+		}
 		return w.message(s, []byte(m.Payload))
 	}
 	return ""
@@ -219,6 +242,9 @@ func (w *watcher) message(s *sessionState, payload []byte) string {
 		return ""
 	}
 	w.h.Event(e)
+	if e.Type == EventKey {
+		w.ack(e)
+	}
 	return ""
 }
 
@@ -242,12 +268,50 @@ func (w *watcher) probe(ctx context.Context, s *sessionState, now time.Time) {
 	go func() {
 		defer w.probes.Done()
 		defer w.inFlight.Store(false)
-		ctx, cancel := context.WithTimeout(ctx, ProofWindow)
-		defer cancel()
-		err := w.r.scripts.probe.Run(ctx, w.r.client, []string{w.r.key("events:last")}, w.r.prefix, id).Err()
-		if err != nil {
-			w.r.log.Debug("events probe not published", "err", err)
-		}
+		w.timedProbe(ctx, id, ProofWindow)
+	}()
+}
+
+// timedProbe publishes probe id and tells the handler whether Redis
+// answered within d: on the answer, or at d when none came. go-redis ends
+// a blocked call at its own ReadTimeout (and retries it), not at a
+// context's deadline, so the deadline is kept by a timer; an answer that
+// comes later is told when it comes. It returns when the call ends.
+func (w *watcher) timedProbe(ctx context.Context, id string, d time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	late := time.AfterFunc(d, func() { w.h.Reached(false) })
+	err := w.publishProbe(ctx, id)
+	if late.Stop() || err == nil {
+		w.h.Reached(err == nil)
+	}
+}
+
+// publishProbe runs probe.lua: the probe, and this replica's place among
+// the live ones.
+func (w *watcher) publishProbe(ctx context.Context, id string) error {
+	err := w.r.scripts.probe.Run(ctx, w.r.client, []string{w.r.key("events:last")},
+		w.r.prefix, id, w.r.replica, w.r.liveFor.Milliseconds()).Err()
+	if err != nil {
+		w.r.log.Debug("events probe not published", "err", err)
+	}
+	return err
+}
+
+// reach publishes a probe between subscriptions, when nothing waits for
+// it: the handler keeps hearing whether Redis answers (the key cache
+// counts an outage from the last answer, and stops asking Redis while it
+// does not answer), and the replica stays among the live ones while Redis
+// answers it, subscribed or not.
+func (w *watcher) reach(ctx context.Context) {
+	if !w.reaching.CompareAndSwap(false, true) {
+		return // the previous one is still being published: it will tell
+	}
+	w.probes.Add(1)
+	go func() {
+		defer w.probes.Done()
+		defer w.reaching.Store(false)
+		w.timedProbe(ctx, w.id+"-", ProbeEvery)
 	}()
 }
 

@@ -145,7 +145,10 @@ func keysCommands() map[string]keysCommand {
 	keyAction := func(action string) keysCommand {
 		return keysCommand{args: 1, run: func(ctx context.Context, c *admin.Client, _ *keysOpts, _ *pflag.FlagSet, a []string) (any, func(io.Writer), error) {
 			k, err := c.KeyAction(ctx, a[0], action)
-			return k, func(w io.Writer) { fmt.Fprintf(w, "Key %s is %s (generation %d).\n", k.ID, k.Status, k.Generation) }, err
+			return k, func(w io.Writer) {
+				fmt.Fprintf(w, "Key %s is %s (generation %d).\n", k.ID, k.Status, k.Generation)
+				printReplicas(w, k.Replicas)
+			}, err
 		}}
 	}
 	decide := func(verb string) keysCommand {

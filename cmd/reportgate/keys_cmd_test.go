@@ -116,7 +116,9 @@ func TestCLIWorkflow(t *testing.T) {
 	if code, out, _ = as(1, "show", keyID); code != 0 || !strings.Contains(out, "50/s, burst 80") {
 		t.Fatalf("show after the rate-limit edit: %d\n%s", code, out)
 	}
-	if code, out, _ = as(1, "suspend", keyID); code != 0 || !strings.Contains(out, "SUSPENDED") {
+	// The gateway says which of its replicas refuse the key now (issue 13.3).
+	if code, out, _ = as(1, "suspend", keyID); code != 0 || !strings.Contains(out, "SUSPENDED") ||
+		!strings.Contains(out, "Suspended. The only gateway replica refuses it now.\nConfirmed: ") {
 		t.Fatalf("suspend: %d %s", code, out)
 	}
 }

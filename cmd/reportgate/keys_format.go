@@ -60,6 +60,19 @@ func printFiled(w io.Writer, r admin.KeyAndRequest) {
 	fmt.Fprintf(w, "Filed %s request %s for key %s (now %s).\n", req.Kind, req.ID, r.Key.ID, r.Key.Status)
 	fmt.Fprintf(w, "It needs %d approval(s) from other admins before %s.\n", req.Quorum, stamp(req.ExpiresAt))
 	printDiff(w, req.Diff)
+	printReplicas(w, r.Replicas)
+}
+
+// printReplicas says which gateway replicas applied a suspension, an
+// unsuspension or a revocation filing (absent from older gateways).
+func printReplicas(w io.Writer, c *admin.Confirmation) {
+	if c == nil {
+		return
+	}
+	fmt.Fprintln(w, c.Summary)
+	if len(c.Confirmed) > 0 {
+		fmt.Fprintf(w, "Confirmed: %s\n", strings.Join(c.Confirmed, ", "))
+	}
 }
 
 func printDecision(w io.Writer, r admin.KeyAndRequest) {

@@ -55,6 +55,10 @@ type Options struct {
 	// CertPoll is how often the listeners' certificate files are looked
 	// at for a rotation. Default 5s (tests shorten it).
 	CertPoll time.Duration
+	// Replica names this replica to the others and to admins (which
+	// replicas confirmed a suspension); default: the host name and 4
+	// random hex digits (registry.Options.Replica).
+	Replica string
 }
 
 // Gateway is one replica: the partner proxy, the admin listener and their
@@ -115,6 +119,7 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 	}
 	g.reg, err = registry.New(g.rdb, cfg.Workspace, registry.Options{
 		Quorum: cfg.Quorum, RequestTTL: cfg.RequestTTL, Now: g.now, Logger: g.log, Seal: cfg.Seal,
+		Replica: opts.Replica, OutageGrace: cfg.OutageGrace,
 	})
 	if err != nil {
 		return nil, err
@@ -147,13 +152,15 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 		filed = notify.NewApprovers(g.reg, cfg.ApproverWebhookURL, cfg.ApproverWebhookSecret, g.now, g.log).Filed
 	}
 	api := admin.NewAPI(g.reg, g.log)
+	actions := admin.NewKeyActions(g.reg, g.keys) // effective here before the answer
+	api.UseKeyActions(actions)
 	if filed != nil {
 		api.OnRequestFiled(filed)
 	}
 	api.AcceptClientCertBindings(cfg.ClientCAs != nil)
 	api.Register(mux)
 	notify.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
-	if err := g.console(mux, filed); err != nil {
+	if err := g.console(mux, filed, actions); err != nil {
 		return nil, err
 	}
 	health.Register(mux, []health.Check{
@@ -280,6 +287,10 @@ func (g *Gateway) Subscribed(live bool) {
 		g.policy.Resolver().InvalidateAll()
 	}
 }
+
+// Reached implements registry.EventHandler: whether Redis answers decides
+// the key cache's outage mode and when its grace starts.
+func (g *Gateway) Reached(ok bool) { g.keys.Reached(ok) }
 
 // Event implements registry.EventHandler.
 func (g *Gateway) Event(e registry.Event) {
