@@ -50,6 +50,9 @@ func TestFloodOfRandomKeys(t *testing.T) {
 	stop := make(chan struct{})
 	var unauthorized, throttled, other atomic.Int64
 	var wg sync.WaitGroup
+	var stopOnce sync.Once
+	halt := func() { stopOnce.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(halt) // a Fatalf below must not leave flooders calling t after the test
 	start := time.Now()
 	for range flooders {
 		wg.Go(func() {
@@ -81,8 +84,7 @@ func TestFloodOfRandomKeys(t *testing.T) {
 	fromFlooder := fire(t, client(""), g.ProxyAddr(), fresh, "/entities")
 	fromElsewhere := fire(t, client("127.0.0.2"), g.ProxyAddr(), fresh, "/entities")
 	cachedFromFlooder := fire(t, client(""), g.ProxyAddr(), fresh, "/entities")
-	close(stop)
-	wg.Wait()
+	halt()
 	elapsed := time.Since(start).Seconds()
 
 	p := func(ds []time.Duration, q float64) time.Duration {

@@ -70,7 +70,10 @@ func (w *world) config() config.Config {
 	cfg.Listen, cfg.AdminListen = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.UpstreamURL = w.sim.URL()
 	cfg.UpstreamAPIUser = ledgersim.DefaultAPIUser
-	cfg.RedisURL = w.redis.URL() + "?dial_timeout=200ms&read_timeout=200ms&write_timeout=200ms&max_retries=1"
+	// Short enough that outage tests notice a dead Redis in well under a
+	// second, long enough that a loaded 2-core machine running the whole
+	// suite under -race does not read a slow answer as an outage.
+	cfg.RedisURL = w.redis.URL() + "?dial_timeout=200ms&read_timeout=1s&write_timeout=1s&max_retries=1"
 	cfg.Workspace = "acme"
 	// Tests that are not about limits must not meet them.
 	cfg.RateLimit, cfg.RateLimitBurst = "10000/s", 10000
