@@ -95,13 +95,14 @@ func BenchmarkKeyCache(b *testing.B) {
 	ctx := context.Background()
 	key := []byte(secret)
 	unknown, _ := registry.GenerateKey()
-	if _, err := cache.Authenticate(ctx, key); err != nil {
+	now := time.Now() // the proxy passes the arrival time it read once
+	if _, err := cache.Authenticate(ctx, key, now); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("hit", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := cache.Authenticate(ctx, key); err != nil {
+			if _, err := cache.Authenticate(ctx, key, now); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -110,7 +111,7 @@ func BenchmarkKeyCache(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, err := cache.Authenticate(ctx, key); err != nil {
+				if _, err := cache.Authenticate(ctx, key, now); err != nil {
 					b.Error(err)
 					return
 				}
@@ -119,10 +120,10 @@ func BenchmarkKeyCache(b *testing.B) {
 	})
 	b.Run("negative", func(b *testing.B) {
 		u := []byte(unknown)
-		_, _ = cache.Authenticate(ctx, u)
+		_, _ = cache.Authenticate(ctx, u, now)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := cache.Authenticate(ctx, u); !errors.Is(err, keycache.ErrUnknownKey) {
+			if _, err := cache.Authenticate(ctx, u, now); !errors.Is(err, keycache.ErrUnknownKey) {
 				b.Fatal(err)
 			}
 		}
@@ -132,7 +133,7 @@ func BenchmarkKeyCache(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			cache.Invalidate(hash, math.MaxUint64) // newer than any record: always evicts
-			if _, err := cache.Authenticate(ctx, key); err != nil {
+			if _, err := cache.Authenticate(ctx, key, now); err != nil {
 				b.Fatal(err)
 			}
 		}

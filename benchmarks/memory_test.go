@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"reportgate/keycache"
 	"reportgate/registry"
@@ -58,7 +59,7 @@ func fillKeyCache(tb testing.TB, n int) *keycache.KeyCache {
 	key := make([]byte, 0, registry.KeyLen)
 	for i := 0; i < n; i++ {
 		key = fmt.Appendf(key[:0], "%s%049d", registry.KeyPrefix, i) // distinct; the cache only hashes it
-		if _, err := c.Authenticate(context.Background(), key); err != nil {
+		if _, err := c.Authenticate(context.Background(), key, time.Now()); err != nil {
 			tb.Fatal(err)
 		}
 	}

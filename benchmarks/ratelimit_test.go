@@ -56,7 +56,7 @@ func benchKeyCache(b *testing.B) (*keycache.KeyCache, []byte) {
 	}
 	c.SetSubscribed(true)
 	key := []byte(secret)
-	if _, err := c.Authenticate(context.Background(), key); err != nil {
+	if _, err := c.Authenticate(context.Background(), key, time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	return c, key
@@ -75,7 +75,7 @@ func BenchmarkRateLimit(b *testing.B) {
 		c, key := benchKeyCache(b)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.Authenticate(ctx, key); err != nil {
+			if _, err := c.Authenticate(ctx, key, now); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -85,7 +85,7 @@ func BenchmarkRateLimit(b *testing.B) {
 		l := benchLimiter(b, grantAll{})
 		b.ReportAllocs()
 		for b.Loop() {
-			p, err := c.Authenticate(ctx, key)
+			p, err := c.Authenticate(ctx, key, now)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -131,33 +131,35 @@ func NewKeyCache(lookup LookupFunc, opts CacheOptions) (*KeyCache, error) {
 }
 
 // Authenticate returns the principal of a well-formed key (the caller has
-// checked the format offline). It allocates nothing on a cache hit.
-func (c *KeyCache) Authenticate(ctx context.Context, key []byte) (*Principal, error) {
+// checked the format offline) for a request that arrived at now (the
+// caller has read the clock already: a cache hit reads it no more). It
+// allocates nothing on a cache hit.
+func (c *KeyCache) Authenticate(ctx context.Context, key []byte, now time.Time) (*Principal, error) {
 	hash := sha256.Sum256(key)
-	if p, err := c.cached(hash); err != ErrNotCached {
+	if p, err := c.cached(hash, now); err != ErrNotCached {
 		return p, err
 	}
 	c.misses.Add(1)
-	return c.miss(ctx, hash)
+	return c.miss(ctx, hash, now)
 }
 
 // Cached is Authenticate without Redis: it answers from the cache alone, or
 // ErrNotCached when only Redis could. The proxy calls it first for clients
 // whose failed authentications are throttled, so that their keys never
 // reach Redis while cached keys keep working. It allocates nothing.
-func (c *KeyCache) Cached(key []byte) (*Principal, error) {
-	return c.cached(sha256.Sum256(key))
+func (c *KeyCache) Cached(key []byte, now time.Time) (*Principal, error) {
+	return c.cached(sha256.Sum256(key), now)
 }
 
-func (c *KeyCache) cached(hash [32]byte) (*Principal, error) {
+func (c *KeyCache) cached(hash [32]byte, now time.Time) (*Principal, error) {
 	if !c.subscribed.Load() {
 		return nil, ErrNotCached // nothing cached is trusted
 	}
 	if e, ok := c.keys.Get(hash); ok {
 		c.hits.Add(1)
-		return c.use(e, hash)
+		return c.use(e, hash, now)
 	}
-	if exp, ok := c.neg.Get(hash); ok && c.opts.Now().Before(exp) {
+	if exp, ok := c.neg.Get(hash); ok && now.Before(exp) {
 		c.negHits.Add(1)
 		return nil, ErrUnknownKey
 	}
@@ -176,8 +178,7 @@ func (c *KeyCache) decide(e *cached, hash [32]byte) (*Principal, error) {
 	return &e.p, nil
 }
 
-func (c *KeyCache) miss(ctx context.Context, hash [32]byte) (*Principal, error) {
-	now := c.opts.Now()
+func (c *KeyCache) miss(ctx context.Context, hash [32]byte, now time.Time) (*Principal, error) {
 	if c.redis.down.Load() {
 		return c.fallback(hash, now) // only the probe asks Redis meanwhile
 	}
@@ -190,14 +191,14 @@ func (c *KeyCache) miss(ctx context.Context, hash [32]byte) (*Principal, error) 
 	if err != nil {
 		return nil, err
 	}
-	return c.use(v.(*cached), hash)
+	return c.use(v.(*cached), hash, now)
 }
 
 // use is decide plus the last-used time of a key that authenticated.
-func (c *KeyCache) use(e *cached, hash [32]byte) (*Principal, error) {
+func (c *KeyCache) use(e *cached, hash [32]byte, now time.Time) (*Principal, error) {
 	p, err := c.decide(e, hash)
 	if err == nil {
-		e.used.Store(c.opts.Now().UnixNano())
+		e.used.Store(now.UnixNano())
 		e.count.Add(1)
 	}
 	return p, err

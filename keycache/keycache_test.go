@@ -66,12 +66,12 @@ func newTestCache(t *testing.T, opts CacheOptions) (*KeyCache, *table, *testkit.
 
 func TestCacheHitMissAndInactive(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{})
+	c, tb, clock := newTestCache(t, CacheOptions{})
 	tb.set("k1", Principal{ID: "key1", Active: true, Entities: []int64{1}})
 	tb.set("k2", Principal{ID: "key2", Active: false})
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		p, err := c.Authenticate(ctx, []byte("k1"))
+		p, err := c.Authenticate(ctx, []byte("k1"), clock.Now())
 		if err != nil || p.ID != "key1" {
 			t.Fatalf("Authenticate(k1) = %v, %v", p, err)
 		}
@@ -79,10 +79,10 @@ func TestCacheHitMissAndInactive(t *testing.T) {
 	if got := tb.calls.Load(); got != 1 {
 		t.Errorf("registry lookups = %d, want 1 (then cache hits)", got)
 	}
-	if _, err := c.Authenticate(ctx, []byte("k2")); !errors.Is(err, ErrKeyInactive) {
+	if _, err := c.Authenticate(ctx, []byte("k2"), clock.Now()); !errors.Is(err, ErrKeyInactive) {
 		t.Errorf("Authenticate(k2) = %v, want ErrKeyInactive", err)
 	}
-	if _, err := c.Authenticate(ctx, []byte("nope")); !errors.Is(err, ErrUnknownKey) {
+	if _, err := c.Authenticate(ctx, []byte("nope"), clock.Now()); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("Authenticate(nope) = %v, want ErrUnknownKey", err)
 	}
 }
@@ -92,7 +92,7 @@ func TestCacheNegativeTTL(t *testing.T) {
 	c, tb, clock := newTestCache(t, CacheOptions{NegativeTTL: 5 * time.Second})
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		if _, err := c.Authenticate(ctx, []byte("k1")); !errors.Is(err, ErrUnknownKey) {
+		if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); !errors.Is(err, ErrUnknownKey) {
 			t.Fatalf("Authenticate = %v, want ErrUnknownKey", err)
 		}
 	}
@@ -101,29 +101,29 @@ func TestCacheNegativeTTL(t *testing.T) {
 	}
 	tb.set("k1", Principal{ID: "key1", Active: true})
 	clock.Advance(6 * time.Second)
-	if p, err := c.Authenticate(ctx, []byte("k1")); err != nil || p.ID != "key1" {
+	if p, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil || p.ID != "key1" {
 		t.Errorf("after the negative TTL: %v, %v; want key1", p, err)
 	}
 }
 
 func TestCacheInvalidate(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{})
+	c, tb, clock := newTestCache(t, CacheOptions{})
 	ctx := context.Background()
 	tb.set("k1", Principal{ID: "key1", Active: true, Generation: 1})
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	tb.set("k1", Principal{ID: "key1", Active: false, Generation: 2})
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 		t.Fatalf("before the event the cached record serves: %v", err)
 	}
 	c.Invalidate(sha256.Sum256([]byte("k1")), 1) // a late event of a change already cached
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 		t.Fatalf("a stale event evicted a current record: %v", err)
 	}
 	c.Invalidate(sha256.Sum256([]byte("k1")), 2)
-	if _, err := c.Authenticate(ctx, []byte("k1")); !errors.Is(err, ErrKeyInactive) {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); !errors.Is(err, ErrKeyInactive) {
 		t.Errorf("after the event: %v, want ErrKeyInactive", err)
 	}
 }
@@ -132,12 +132,12 @@ func TestCacheInvalidate(t *testing.T) {
 // record it read (it may predate the change).
 func TestCacheRacingInvalidationNotInserted(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{})
+	c, tb, clock := newTestCache(t, CacheOptions{})
 	tb.set("k1", Principal{ID: "key1", Active: true})
 	tb.gate = make(chan struct{})
 	done := make(chan error)
 	go func() {
-		_, err := c.Authenticate(context.Background(), []byte("k1"))
+		_, err := c.Authenticate(context.Background(), []byte("k1"), clock.Now())
 		done <- err
 	}()
 	for tb.calls.Load() == 0 {
@@ -157,7 +157,7 @@ func TestCacheRacingInvalidationNotInserted(t *testing.T) {
 
 func TestCacheCoalescesMisses(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{})
+	c, tb, clock := newTestCache(t, CacheOptions{})
 	tb.set("k1", Principal{ID: "key1", Active: true})
 	tb.gate = make(chan struct{})
 	var wg sync.WaitGroup
@@ -165,7 +165,7 @@ func TestCacheCoalescesMisses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.Authenticate(context.Background(), []byte("k1")); err != nil {
+			if _, err := c.Authenticate(context.Background(), []byte("k1"), clock.Now()); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -187,31 +187,31 @@ func TestCacheOutage(t *testing.T) {
 	tb.set("k1", Principal{ID: "key1", Active: true})
 	tb.set("k2", Principal{ID: "key2", Active: false})
 	for _, k := range []string{"k1", "k2"} {
-		_, _ = c.Authenticate(ctx, []byte(k))
+		_, _ = c.Authenticate(ctx, []byte(k), clock.Now())
 	}
 	tb.mu.Lock()
 	tb.down = true
 	tb.mu.Unlock()
 	c.SetSubscribed(false) // the subscription drops with Redis
 	clock.Advance(30 * time.Second)
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 		t.Errorf("cached ACTIVE key within the grace: %v, want served", err)
 	}
-	if _, err := c.Authenticate(ctx, []byte("k2")); !errors.Is(err, ErrRegistryDown) {
+	if _, err := c.Authenticate(ctx, []byte("k2"), clock.Now()); !errors.Is(err, ErrRegistryDown) {
 		t.Errorf("cached inactive key in an outage: %v, want ErrRegistryDown", err)
 	}
-	if _, err := c.Authenticate(ctx, []byte("k3")); !errors.Is(err, ErrRegistryDown) {
+	if _, err := c.Authenticate(ctx, []byte("k3"), clock.Now()); !errors.Is(err, ErrRegistryDown) {
 		t.Errorf("unknown key in an outage: %v, want ErrRegistryDown (never 'unknown')", err)
 	}
 	clock.Advance(31 * time.Second)
-	if _, err := c.Authenticate(ctx, []byte("k1")); !errors.Is(err, ErrRegistryDown) {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); !errors.Is(err, ErrRegistryDown) {
 		t.Errorf("cached key after the grace: %v, want ErrRegistryDown", err)
 	}
 	tb.mu.Lock()
 	tb.down = false
 	tb.mu.Unlock()
 	c.SetSubscribed(true)
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 		t.Errorf("after recovery: %v", err)
 	}
 }
@@ -220,13 +220,13 @@ func TestCacheOutage(t *testing.T) {
 // because every lookup goes to the registry.
 func TestCacheUnsubscribedReadsThrough(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{OutageGrace: time.Minute})
+	c, tb, clock := newTestCache(t, CacheOptions{OutageGrace: time.Minute})
 	ctx := context.Background()
 	tb.set("k1", Principal{ID: "key1", Active: true})
-	_, _ = c.Authenticate(ctx, []byte("k1"))
+	_, _ = c.Authenticate(ctx, []byte("k1"), clock.Now())
 	c.SetSubscribed(false)
 	tb.set("k1", Principal{ID: "key1", Active: false})
-	if _, err := c.Authenticate(ctx, []byte("k1")); !errors.Is(err, ErrKeyInactive) {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); !errors.Is(err, ErrKeyInactive) {
 		t.Errorf("unsubscribed: %v, want the registry's current answer", err)
 	}
 }
@@ -237,10 +237,10 @@ func TestCacheTakeUsed(t *testing.T) {
 	ctx := context.Background()
 	tb.set("k1", Principal{ID: "key1", Active: true})
 	tb.set("k2", Principal{ID: "key2", Active: true})
-	_, _ = c.Authenticate(ctx, []byte("k1"))
-	_, _ = c.Authenticate(ctx, []byte("k2"))
+	_, _ = c.Authenticate(ctx, []byte("k1"), clock.Now())
+	_, _ = c.Authenticate(ctx, []byte("k2"), clock.Now())
 	clock.Advance(time.Second)
-	_, _ = c.Authenticate(ctx, []byte("k1"))
+	_, _ = c.Authenticate(ctx, []byte("k1"), clock.Now())
 	used := c.TakeUsed()
 	if len(used) != 2 || used["key1"].Count != 2 || !used["key1"].Last.Equal(clock.Now()) || used["key2"].Count != 1 {
 		t.Fatalf("TakeUsed() = %v, want key1 twice, last at %v, and key2 once", used, clock.Now())
@@ -251,7 +251,7 @@ func TestCacheTakeUsed(t *testing.T) {
 	}
 	// A refused key (inactive) is not counted as used.
 	tb.set("k3", Principal{ID: "key3"})
-	_, _ = c.Authenticate(ctx, []byte("k3"))
+	_, _ = c.Authenticate(ctx, []byte("k3"), clock.Now())
 	if used := c.TakeUsed(); len(used) != 0 {
 		t.Errorf("TakeUsed() after an inactive key's request = %v, want empty", used)
 	}

@@ -93,5 +93,5 @@ func (c *KeyCache) fallback(hash [32]byte, now time.Time) (*Principal, error) {
 	if now.UnixNano()-c.redis.last.Load() > int64(c.opts.OutageGrace) {
 		return nil, ErrRegistryDown
 	}
-	return c.use(e, hash)
+	return c.use(e, hash, now)
 }

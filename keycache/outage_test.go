@@ -19,12 +19,12 @@ func TestCacheGraceCountsFromLastAnswer(t *testing.T) {
 	c, tb, clock := newTestCache(t, CacheOptions{OutageGrace: time.Minute})
 	ctx := context.Background()
 	tb.set("k1", Principal{ID: "key1", Active: true})
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil { // the one lookup
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil { // the one lookup
 		t.Fatal(err)
 	}
 	for range 8 { // two minutes of cache hits, Redis answering the probe
 		clock.Advance(15 * time.Second)
-		if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+		if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		c.Reached(true)
@@ -32,15 +32,15 @@ func TestCacheGraceCountsFromLastAnswer(t *testing.T) {
 	tb.setDown(true)
 	c.Reached(false)
 	c.SetSubscribed(false)
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 		t.Errorf("cached key as the outage starts: %v, want served for the grace", err)
 	}
 	clock.Advance(59 * time.Second)
-	if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 		t.Errorf("cached key 1 s before the grace ends: %v, want served", err)
 	}
 	clock.Advance(2 * time.Second)
-	if _, err := c.Authenticate(ctx, []byte("k1")); !errors.Is(err, ErrRegistryDown) {
+	if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); !errors.Is(err, ErrRegistryDown) {
 		t.Errorf("cached key after the grace: %v, want ErrRegistryDown", err)
 	}
 }
@@ -50,21 +50,21 @@ func TestCacheGraceCountsFromLastAnswer(t *testing.T) {
 // (which would wait on dials and retries); only the probe's answer ends it.
 func TestCacheDownAsksNothing(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{OutageGrace: time.Minute})
+	c, tb, clock := newTestCache(t, CacheOptions{OutageGrace: time.Minute})
 	ctx := context.Background()
 	tb.set("k1", Principal{ID: "key1", Active: true})
-	_, _ = c.Authenticate(ctx, []byte("k1"))
+	_, _ = c.Authenticate(ctx, []byte("k1"), clock.Now())
 	c.SetSubscribed(false) // nothing cached is trusted: every request is a miss
 	tb.setDown(true)
-	if _, err := c.Authenticate(ctx, []byte("k2")); !errors.Is(err, ErrRegistryDown) {
+	if _, err := c.Authenticate(ctx, []byte("k2"), clock.Now()); !errors.Is(err, ErrRegistryDown) {
 		t.Fatalf("unknown key, first failed lookup: %v, want ErrRegistryDown", err)
 	}
 	calls := tb.calls.Load()
 	for range 10 {
-		if _, err := c.Authenticate(ctx, []byte("k1")); err != nil {
+		if _, err := c.Authenticate(ctx, []byte("k1"), clock.Now()); err != nil {
 			t.Errorf("cached key while down: %v, want served within the grace", err)
 		}
-		if _, err := c.Authenticate(ctx, []byte("k2")); !errors.Is(err, ErrRegistryDown) {
+		if _, err := c.Authenticate(ctx, []byte("k2"), clock.Now()); !errors.Is(err, ErrRegistryDown) {
 			t.Errorf("unknown key while down: %v, want ErrRegistryDown (fail closed)", err)
 		}
 	}
@@ -75,7 +75,7 @@ func TestCacheDownAsksNothing(t *testing.T) {
 	tb.setDown(false)
 	c.Reached(true)
 	tb.set("k2", Principal{ID: "key2", Active: true})
-	if _, err := c.Authenticate(ctx, []byte("k2")); err != nil {
+	if _, err := c.Authenticate(ctx, []byte("k2"), clock.Now()); err != nil {
 		t.Errorf("after the probe reached Redis: %v, want the registry's answer", err)
 	}
 }
@@ -88,7 +88,7 @@ func TestCacheDownAsksNothing(t *testing.T) {
 // before a second change.
 func TestCacheInvalidateEndsSharedLookup(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{})
+	c, tb, clock := newTestCache(t, CacheOptions{})
 	tb.set("k1", Principal{ID: "key1", Active: true, Generation: 1})
 	read := make(chan struct{}, 16) // once released, lookups never block
 	release := make(chan struct{})
@@ -101,7 +101,7 @@ func TestCacheInvalidateEndsSharedLookup(t *testing.T) {
 	hash := sha256.Sum256([]byte("k1"))
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); _, _ = c.Authenticate(context.Background(), []byte("k1")) }()
+	go func() { defer wg.Done(); _, _ = c.Authenticate(context.Background(), []byte("k1"), clock.Now()) }()
 	<-read // the first lookup read generation 1
 	tb.set("k1", Principal{ID: "key1", Active: true, Generation: 2})
 	c.Invalidate(hash, 2)
@@ -111,7 +111,7 @@ func TestCacheInvalidateEndsSharedLookup(t *testing.T) {
 	c.Invalidate(hash, 3) // suspended: from now on, refused
 	got := make(chan error, 1)
 	go func() {
-		_, err := c.Authenticate(context.Background(), []byte("k1"))
+		_, err := c.Authenticate(context.Background(), []byte("k1"), clock.Now())
 		got <- err
 	}()
 	select {
@@ -126,7 +126,7 @@ func TestCacheInvalidateEndsSharedLookup(t *testing.T) {
 		t.Fatalf("request after the change: %v, want ErrKeyInactive", err)
 	}
 	wg.Wait()
-	if _, err := c.Authenticate(context.Background(), []byte("k1")); !errors.Is(err, ErrKeyInactive) {
+	if _, err := c.Authenticate(context.Background(), []byte("k1"), clock.Now()); !errors.Is(err, ErrKeyInactive) {
 		t.Errorf("cache after both: %v, want ErrKeyInactive (no stale record inserted)", err)
 	}
 }
@@ -136,9 +136,9 @@ func TestCacheInvalidateEndsSharedLookup(t *testing.T) {
 // for the lookup's timeout (issue 16.5: 500 ms in the first seconds).
 func TestCacheDownEndsLookupsInFlight(t *testing.T) {
 	t.Parallel()
-	c, tb, _ := newTestCache(t, CacheOptions{OutageGrace: time.Minute})
+	c, tb, clock := newTestCache(t, CacheOptions{OutageGrace: time.Minute})
 	tb.set("k1", Principal{ID: "key1", Active: true})
-	_, _ = c.Authenticate(context.Background(), []byte("k1"))
+	_, _ = c.Authenticate(context.Background(), []byte("k1"), clock.Now())
 	c.SetSubscribed(false)
 	started := make(chan struct{}, 1)
 	c.lookup = func(ctx context.Context, h [32]byte) (Principal, bool, error) {
@@ -148,7 +148,7 @@ func TestCacheDownEndsLookupsInFlight(t *testing.T) {
 	}
 	got := make(chan error, 1)
 	go func() {
-		_, err := c.Authenticate(context.Background(), []byte("k1"))
+		_, err := c.Authenticate(context.Background(), []byte("k1"), clock.Now())
 		got <- err
 	}()
 	<-started

@@ -180,7 +180,7 @@ func (p *Proxy) authenticate(ctx *fasthttp.RequestCtx, st *state) error {
 		p.authFailed(ctx, st)
 		return errWorkspace
 	}
-	who, err := p.deps.Keys.Cached(st.hdr.key)
+	who, err := p.deps.Keys.Cached(st.hdr.key, st.start)
 	switch {
 	case err == keycache.ErrNotCached:
 		who, err = p.lookup(ctx, st)
@@ -209,7 +209,7 @@ func (p *Proxy) lookup(ctx *fasthttp.RequestCtx, st *state) (*keycache.Principal
 		st.retry = retry
 		return nil, p.answers.auth
 	}
-	who, err := p.deps.Keys.Authenticate(st.ctx, st.hdr.key)
+	who, err := p.deps.Keys.Authenticate(st.ctx, st.hdr.key, st.start)
 	if !errors.Is(err, keycache.ErrUnknownKey) {
 		p.throttle.refund(addr) // found, or not answered: not a failure
 	}

@@ -27,8 +27,8 @@ import (
 // implements it). Cached answers from the cache alone, or
 // keycache.ErrNotCached; Authenticate may ask Redis.
 type Authenticator interface {
-	Cached(key []byte) (*keycache.Principal, error)
-	Authenticate(ctx context.Context, key []byte) (*keycache.Principal, error)
+	Cached(key []byte, now time.Time) (*keycache.Principal, error)
+	Authenticate(ctx context.Context, key []byte, now time.Time) (*keycache.Principal, error)
 }
 
 var _ Authenticator = (*keycache.KeyCache)(nil)
