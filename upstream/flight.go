@@ -39,8 +39,8 @@ type flight struct {
 	// epoch is Shared.epoch when the leader sent the request: a read after
 	// a purge does not join an exchange sent before it.
 	epoch uint64
-	done sync.WaitGroup
-	refs atomic.Int32
+	done  sync.WaitGroup
+	refs  atomic.Int32
 	// joined counts the followers; closed is set once the leader stopped
 	// taking them. Both under the shard's lock.
 	joined int
