@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/valyala/fasthttp"
+
+	"reportgate/upstream"
 )
 
 // record counts the request and writes its access-log line (step 8): the
@@ -29,7 +31,23 @@ func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
 		slog.String("decision", st.decision),
 		slog.Int64("duration_us", p.opts.Now().Sub(st.start).Microseconds()),
 		slog.Int64("upstream_us", st.upStart.Microseconds()),
+		slog.String("upstream", viaName(st)),
 	)
+}
+
+// viaName says how a forwarded request was answered: sent, coalesced (an
+// identical read in flight answered it) or cached; "" when nothing was
+// forwarded.
+func viaName(st *state) string {
+	switch {
+	case !st.forwarded:
+		return ""
+	case st.via == upstream.Joined:
+		return "coalesced"
+	case st.via == upstream.Cached:
+		return "cached"
+	}
+	return "sent"
 }
 
 func (p *Proxy) route(st *state) string { return st.req.Route() }
