@@ -28,6 +28,8 @@ type API struct {
 	filed func(ctx context.Context, req registry.Request)
 	// clientCerts: keys may be bound to client certificates (--client-ca).
 	clientCerts bool
+	// budget is the operator's upstream budget; nil without one.
+	budget UpstreamBudget
 }
 
 // OnRequestFiled sets f to hear every request filed; it is called after
@@ -58,6 +60,7 @@ func NewAPI(reg *registry.Registry, logger *slog.Logger) *API {
 		{"POST", "/v1/keys/{id}/suspend", a.suspendKey},
 		{"POST", "/v1/keys/{id}/unsuspend", a.unsuspendKey},
 		{"POST", "/v1/keys/{id}/revoke", a.revokeKey},
+		{"GET", "/v1/keys/{id}/upstream", a.keyUpstream},
 		{"GET", "/v1/requests", a.listRequests},
 		{"GET", "/v1/requests/{id}", a.getRequest},
 		{"POST", "/v1/requests/{id}/approve", a.approve},

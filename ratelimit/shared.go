@@ -179,6 +179,10 @@ func (s *Shared) Close() {
 // Limit is the budget.
 func (s *Shared) Limit() Limit { return s.opts.Limit }
 
+// Window is how long demand is measured before the share is computed
+// again, in seconds.
+func (s *Shared) Window() float64 { return s.opts.Window.Seconds() }
+
 // Admit decides on one upstream request on behalf of key keyID ("" for
 // the gateway's own reads, which no fair share limits), at now: nil, or a
 // *Refusal. It allocates only to refuse.

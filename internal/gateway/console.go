@@ -13,7 +13,7 @@ import (
 // notifications go out for requests filed in either.
 func (g *Gateway) console(mux *http.ServeMux, filed func(context.Context, registry.Request)) error {
 	c, err := console.New(console.Options{
-		Registry: g.reg, Upstream: g.up, Scopes: g.policy.Resolver(), Now: g.now, Logger: g.log, Filed: filed,
+		Registry: g.reg, Upstream: g.shared, Scopes: g.policy.Resolver(), Now: g.now, Logger: g.log, Filed: filed,
 		ClientCertBindings: g.cfg.ClientCAs != nil, TLSProxies: g.cfg.TrustedPrefixes,
 		Sessions: registry.SessionTimeouts{Idle: g.cfg.ConsoleSessionIdle, Absolute: g.cfg.ConsoleSessionMax},
 	})
