@@ -63,6 +63,12 @@ type SharedOptions struct {
 	Poll time.Duration
 	// MaxPause bounds the pause an upstream 420 may ask for. Default 5m.
 	MaxPause time.Duration
+	// MaxWait is how long Admit may hold a request for the budget or the
+	// key's share to come back, in all: a refusal whose retry time fits
+	// is waited out, not answered. Building a scope or a scoped list takes
+	// several reads in a row; refusing the fourth would waste the first
+	// three, and the partner's retry would start over. Default 1s.
+	MaxWait time.Duration
 	// LeaseSpan sizes the leases of the budget and of the shares, as in
 	// LimiterOptions. Default 20ms, shorter than a key's: each request
 	// admitted here is an upstream exchange, which costs far more than
@@ -149,6 +155,7 @@ func setSharedDefaults(o *SharedOptions) {
 	def(&o.Window, time.Second)
 	def(&o.Poll, 250*time.Millisecond)
 	def(&o.MaxPause, 5*time.Minute)
+	def(&o.MaxWait, time.Second)
 	def(&o.LeaseSpan, 20*time.Millisecond)
 	def(&o.Timeout, 500*time.Millisecond)
 	if o.Now == nil {
@@ -185,17 +192,31 @@ func (s *Shared) Window() float64 { return s.opts.Window.Seconds() }
 
 // Admit decides on one upstream request on behalf of key keyID ("" for
 // the gateway's own reads, which no fair share limits), at now: nil, or a
-// *Refusal. It allocates only to refuse.
+// *Refusal. When the budget or the key's share is spent for less than
+// what is left of MaxWait, it waits and asks again; a pause or an outage
+// is answered at once. It allocates only to refuse.
 func (s *Shared) Admit(keyID string, now time.Time) error {
 	u := s.uses.of(keyID)
 	u.asked.Add(1)
-	if r := s.check(keyID, now); r != nil {
-		u.refused.Add(1)
-		s.refused[r.Reason].Add(1)
-		return r
+	var waited time.Duration
+	for {
+		r := s.check(keyID, now)
+		if r == nil {
+			u.sent.Add(1)
+			return nil
+		}
+		wait := max(r.RetryAfter, time.Millisecond)
+		if (r.Reason != BudgetSpent && r.Reason != FairShareSpent) || waited+wait > s.opts.MaxWait {
+			u.refused.Add(1)
+			s.refused[r.Reason].Add(1)
+			return r
+		}
+		// Real time, not the clock: a test's frozen clock must not hold
+		// a request for ever.
+		time.Sleep(wait)
+		waited += wait
+		now = s.opts.Now()
 	}
-	u.sent.Add(1)
-	return nil
 }
 
 func (s *Shared) check(keyID string, now time.Time) *Refusal {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,7 +92,8 @@ func TestNewSharedRefusesAnIncompleteBudget(t *testing.T) {
 func TestSharedBudgetHoldsAcrossReplicas(t *testing.T) {
 	client := redisClient(t)
 	limit := Limit{Count: 50, Per: time.Second, Burst: 10}
-	replicas := []*Shared{newShared(t, client, SharedOptions{Limit: limit}), newShared(t, client, SharedOptions{Limit: limit})}
+	opts := SharedOptions{Limit: limit, MaxWait: time.Nanosecond}
+	replicas := []*Shared{newShared(t, client, opts), newShared(t, client, opts)}
 	const d = 2 * time.Second
 	var mu sync.Mutex
 	sent := 0
@@ -121,7 +123,8 @@ func TestSharedBudgetHoldsAcrossReplicas(t *testing.T) {
 // the greedy one the rest.
 func TestSharedKeepsModestKeysShare(t *testing.T) {
 	limit := Limit{Count: 40, Per: time.Second, Burst: 8}
-	s := newShared(t, nil, SharedOptions{Limit: limit, Window: 500 * time.Millisecond, Poll: 50 * time.Millisecond})
+	// No waiting: every request over the share is refused.
+	s := newShared(t, nil, SharedOptions{Limit: limit, Window: 500 * time.Millisecond, Poll: 50 * time.Millisecond, MaxWait: time.Nanosecond})
 	const d = 3 * time.Second
 	start := time.Now()
 	type tally struct{ sent, refused, lateRefused int }
@@ -195,6 +198,42 @@ func TestSharedPauseReachesEveryReplica(t *testing.T) {
 	t.Logf("the other replica paused after %v", took)
 	if left := b.PausedFor(time.Now()); left < time.Second || left > 3*time.Second {
 		t.Errorf("the other replica's pause: %v left, want about 3s less the poll", left)
+	}
+}
+
+// A request refused for less than MaxWait waits and goes; one refused for
+// longer is answered at once.
+func TestSharedWaitsForShortRefusals(t *testing.T) {
+	t.Parallel()
+	s := newShared(t, nil, SharedOptions{Limit: Limit{Count: 10, Per: time.Second, Burst: 1}, MaxWait: 350 * time.Millisecond})
+	start := time.Now()
+	for i := range 3 { // 10/s, one at once: the 2nd and 3rd wait 100 ms each
+		if err := s.Admit("", time.Now()); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if took := time.Since(start); took < 150*time.Millisecond || took > 2*time.Second {
+		t.Errorf("3 requests at 10/s took %v, want about 200ms of waiting", took)
+	}
+	// Eight at once: about four fit in 350 ms at 10/s, the others are
+	// refused once their wait would pass it.
+	var refused atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, ok := errors.AsType[*Refusal](s.Admit("", time.Now())); ok {
+				refused.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := refused.Load(); n < 2 || n > 7 {
+		t.Errorf("%d of 8 concurrent requests refused, want some waited for and some refused", n)
+	}
+	s.Pause(time.Minute)
+	start = time.Now()
+	if r, ok := errors.AsType[*Refusal](s.Admit("", time.Now())); !ok || r.Reason != Paused || time.Since(start) > 100*time.Millisecond {
+		t.Errorf("paused: %v after %v, want a refusal at once", r, time.Since(start))
 	}
 }
 
