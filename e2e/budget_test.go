@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,21 @@ func TestIdenticalRequestsMakeOneUpstreamCall(t *testing.T) {
 		!strings.Contains(m, `reportgate_upstream_saved_total{how="coalesced"} 99`) {
 		t.Errorf("/metrics does not count 99 coalesced reads:\n%s", grepLines(m, "reportgate_upstream_saved"))
 	}
+}
+
+// scrapeSaved is the replica's count of upstream reads answered from the
+// cache (reportgate_upstream_saved_total{how="cached"}).
+func scrapeSaved(t *testing.T, g *gateway.Gateway) int {
+	t.Helper()
+	for _, l := range strings.Split(metrics(t, g), "\n") {
+		if strings.HasPrefix(l, "reportgate_upstream_saved_total{") && strings.Contains(l, `how="cached"`) {
+			n, err := strconv.Atoi(l[strings.LastIndexByte(l, ' ')+1:])
+			must(t, err)
+			return n
+		}
+	}
+	t.Fatal("/metrics has no reportgate_upstream_saved_total{how=\"cached\"}")
+	return 0
 }
 
 // keyUpstream reads GET /v1/keys/{id}/upstream.
