@@ -34,12 +34,15 @@ func FairShare(capacity float64, demands []float64) (share float64, contended bo
 }
 
 // shareLimit is a key's fair share as a Limit the Limiter enforces: the
-// share per minute (the finer of the two periods), and a burst that is the
-// same part of the budget's burst as the share is of its rate, at least 2
-// so that a lease holds at least one request.
+// share per minute (the finer of the two periods) while that fits
+// MaxCount, per second beyond; and a burst that is the same part of the
+// budget's burst as the share is of its rate, at least 2 so that a lease
+// holds at least one request.
 func shareLimit(share float64, budget Limit) Limit {
 	rate := float64(budget.Count) / budget.Per.Seconds()
-	perMinute := int(math.Min(math.Floor(share*60), MaxCount))
-	burst := int(math.Ceil(float64(budget.Burst) * share / rate))
-	return Limit{Count: max(perMinute, 1), Per: time.Minute, Burst: min(max(burst, 2), MaxBurst)}
+	burst := min(max(int(math.Ceil(float64(budget.Burst)*share/rate)), 2), MaxBurst)
+	if perMinute := math.Floor(share * 60); perMinute <= MaxCount {
+		return Limit{Count: max(int(perMinute), 1), Per: time.Minute, Burst: burst}
+	}
+	return Limit{Count: int(math.Min(math.Floor(share), MaxCount)), Per: time.Second, Burst: burst}
 }

@@ -49,7 +49,8 @@ func TestShareLimit(t *testing.T) {
 	}{
 		{20, Limit{Count: 1200, Per: time.Minute, Burst: 7}},
 		{0.001, Limit{Count: 1, Per: time.Minute, Burst: 2}}, // at least one a minute, leases of 1
-		{1e9, Limit{Count: MaxCount, Per: time.Minute, Burst: MaxBurst}},
+		{1e5, Limit{Count: 100_000, Per: time.Second, Burst: 33334}}, // over MaxCount a minute: per second
+		{1e9, Limit{Count: MaxCount, Per: time.Second, Burst: MaxBurst}},
 	} {
 		if got := shareLimit(tt.share, budget); got != tt.want {
 			t.Errorf("shareLimit(%v, %v) = %v, want %v", tt.share, budget, got, tt.want)
