@@ -48,7 +48,7 @@ func TestShareLimit(t *testing.T) {
 		want  Limit
 	}{
 		{20, Limit{Count: 1200, Per: time.Minute, Burst: 7}},
-		{0.001, Limit{Count: 1, Per: time.Minute, Burst: 2}}, // at least one a minute, leases of 1
+		{0.001, Limit{Count: 1, Per: time.Minute, Burst: 2}},         // at least one a minute, leases of 1
 		{1e5, Limit{Count: 100_000, Per: time.Second, Burst: 33334}}, // over MaxCount a minute: per second
 		{1e9, Limit{Count: MaxCount, Per: time.Second, Burst: MaxBurst}},
 	} {
