@@ -25,7 +25,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/reportgate ./cmd/ledgersim
 
 ## bench: the load harness, gateway vs nginx proxy_pass vs the direct origin (and the list route over
-## TLS: the gateway ending TLS vs nginx ending TLS, reused connections and full handshakes), pinned to 2 CPUs
+## TLS: the gateway ending TLS vs nginx ending TLS, reused connections and full handshakes; and with the
+## response cache: the gateway's --upstream-cache-ttl 2s vs nginx's proxy_cache 2s), pinned to 2 CPUs
 ## (about 30 minutes; installs wrk, nginx and redis-server with apt-get when missing, as root or
 ## through sudo). ARGS go to the driver, e.g. make bench ARGS='-rounds 3'; BASE=<rev> adds that
 ## revision's gateway. Results: benchmarks/out/<time>/summary.md.

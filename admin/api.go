@@ -30,6 +30,8 @@ type API struct {
 	clientCerts bool
 	// actions suspend, unsuspend and file revocations (actions.go).
 	actions *KeyActions
+	// budget is the operator's upstream budget; nil without one.
+	budget UpstreamBudget
 }
 
 // UseKeyActions makes suspend, unsuspend and revoke go through k, which
@@ -66,6 +68,7 @@ func NewAPI(reg *registry.Registry, logger *slog.Logger) *API {
 		{"POST", "/v1/keys/{id}/suspend", a.suspendKey},
 		{"POST", "/v1/keys/{id}/unsuspend", a.unsuspendKey},
 		{"POST", "/v1/keys/{id}/revoke", a.revokeKey},
+		{"GET", "/v1/keys/{id}/upstream", a.keyUpstream},
 		{"GET", "/v1/requests", a.listRequests},
 		{"GET", "/v1/requests/{id}", a.getRequest},
 		{"POST", "/v1/requests/{id}/approve", a.approve},

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"reportgate/internal/apierr"
+	"reportgate/ratelimit"
 	"reportgate/registry"
 )
 
@@ -31,7 +32,7 @@ func statusFor(err error) (int, string) {
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, statusName(ae.status)
-	case errors.Is(err, registry.ErrUnavailable):
+	case errors.Is(err, registry.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable):
 		return http.StatusServiceUnavailable, statusName(http.StatusServiceUnavailable)
 	case errors.Is(err, registry.ErrInvalid):
 		return http.StatusBadRequest, statusName(http.StatusBadRequest)

@@ -146,6 +146,21 @@ type Config struct {
 	// MaxInflightPerKey caps one key's concurrent requests on one replica.
 	// Default 32.
 	MaxInflightPerKey int
+	// UpstreamRateLimit is the operator's upstream budget: what every
+	// replica together may send the upstream, "N/s" or "N/m" (the plan's
+	// limit less a margin: docs/upstream-budget.md), shared fairly between
+	// keys when their demand exceeds it. Default "": no budget.
+	UpstreamRateLimit string
+	// UpstreamRateLimitBurst is how many of those requests may go at once.
+	// Default 0: a tenth of N, at least 1.
+	UpstreamRateLimitBurst int
+	// UpstreamCacheTTL is how long an upstream 200 answer serves the
+	// identical upstream reads (checked against each caller's scope like a
+	// fresh answer). Default 0: no cache.
+	UpstreamCacheTTL time.Duration
+	// UpstreamCacheBytes bounds the response cache's memory, in bytes.
+	// Default 67108864 (64 MiB).
+	UpstreamCacheBytes int64
 	// FailedAuthLimit is the budget of failed authentications per client
 	// address and replica, "N/s" or "N/m"; beyond it, keys this replica has
 	// not cached are refused without asking Redis. Default "1/s".
@@ -186,9 +201,11 @@ type Config struct {
 	TrustedPrefixes  []netip.Prefix
 	Redis            RedisTarget
 	DefaultRateLimit ratelimit.Limit
-	FailedAuth       gcra.Limit
-	Seal             *seal.Keyring  // nil without WebhookSealKey
-	ClientCAs        *x509.CertPool // nil without ClientCA
+	// UpstreamBudget is UpstreamRateLimit with its burst; zero without one.
+	UpstreamBudget ratelimit.Limit
+	FailedAuth     gcra.Limit
+	Seal           *seal.Keyring  // nil without WebhookSealKey
+	ClientCAs      *x509.CertPool // nil without ClientCA
 }
 
 // Default returns the configuration with every default set.
@@ -216,6 +233,7 @@ func Default() Config {
 		RateLimitLease:      100 * time.Millisecond,
 		RateLimitOutage:     "local",
 		MaxInflightPerKey:   32,
+		UpstreamCacheBytes:  64 << 20,
 		FailedAuthLimit:     "1/s",
 		FailedAuthBurst:     20,
 		ReadTimeout:         10 * time.Second,

@@ -146,6 +146,7 @@ func (c *Config) validateLimits(add func(flag, problem, fix string)) {
 		add("rate-limit-outage", fmt.Sprintf("%q is not a mode", c.RateLimitOutage), "give local, open or closed")
 	}
 	positive(add, "max-inflight-per-key", c.MaxInflightPerKey >= 1, "give at least 1 (default 32)")
+	c.validateUpstreamBudget(add)
 	count, per, err = ratelimit.ParseRate(c.FailedAuthLimit)
 	if err != nil {
 		add("failed-auth-limit", fmt.Sprintf("%q is not a rate", c.FailedAuthLimit), "give N/s or N/m, e.g. 1/s or 30/m")
@@ -160,6 +161,29 @@ func (c *Config) validateLimits(add func(flag, problem, fix string)) {
 	positive(add, "max-header-bytes", c.MaxHeaderBytes >= 1024 && c.MaxHeaderBytes <= 1<<20, "give 1024 to 1048576 (default 8192)")
 	positive(add, "max-body-bytes", c.MaxBodyBytes >= 1024, "give at least 1024 (default 65536)")
 	positive(add, "max-conns-per-ip", c.MaxConnsPerIP >= 0, "give 0 (no cap) or a positive number (default 128)")
+}
+
+// validateUpstreamBudget checks the operator's upstream budget and the
+// response cache, and fills UpstreamBudget.
+func (c *Config) validateUpstreamBudget(add func(flag, problem, fix string)) {
+	positive(add, "upstream-rate-limit-burst", c.UpstreamRateLimitBurst >= 0 && c.UpstreamRateLimitBurst <= ratelimit.MaxBurst,
+		fmt.Sprintf("give 0 (a tenth of the budget) to %d", ratelimit.MaxBurst))
+	positive(add, "upstream-cache-ttl", c.UpstreamCacheTTL >= 0 && c.UpstreamCacheTTL <= 10*time.Minute,
+		"give 0 (no cache) or a short duration such as 2s, at most 10m")
+	positive(add, "upstream-cache-bytes", c.UpstreamCacheBytes >= 1<<20, "give at least 1048576 (default 67108864)")
+	if c.UpstreamRateLimit == "" {
+		return
+	}
+	count, per, err := ratelimit.ParseRate(c.UpstreamRateLimit)
+	if err != nil {
+		add("upstream-rate-limit", fmt.Sprintf("%q is not a rate", c.UpstreamRateLimit), "give N/s or N/m below the plan's limit, e.g. 80/s, or leave it unset")
+		return
+	}
+	burst := c.UpstreamRateLimitBurst
+	if burst == 0 {
+		burst = max(count/10, 1)
+	}
+	c.UpstreamBudget = ratelimit.Limit{Count: count, Per: per, Burst: burst}
 }
 
 // ValidateRegistry checks only the settings BindRegistry registers, for the

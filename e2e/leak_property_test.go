@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"reportgate/config"
 	"reportgate/internal/gateway"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
@@ -41,14 +42,24 @@ var leakSeed = flag.Uint64("leak.seed", 20261126, "seed of TestNothingLeaks: key
 // Error shape and a log line naming the route and the key; a list paged
 // to its end is never missing an in-scope object, and its count is what
 // paging yields.
+//
+// Cached modes run both with the response cache on (a TTL longer than the
+// run): answers fetched for one key serve every later key whose request
+// is the same upstream read, so each cached answer, honest or leaky, is
+// checked against the scope of keys other than the one that fetched it,
+// and must hold the same properties. They draw half the keys, to keep the
+// run short.
 func TestNothingLeaks(t *testing.T) {
-	for _, leaky := range []bool{false, true} {
-		name := "normal"
-		if leaky {
-			name = "leaky"
-		}
-		t.Run(name, func(t *testing.T) { newLeakRun(t, leaky).run() })
+	for _, m := range []leakMode{{"normal", false, false}, {"leaky", true, false}, {"cached", false, true}, {"leaky-cached", true, true}} {
+		t.Run(m.name, func(t *testing.T) { newLeakRun(t, m).run() })
 	}
+}
+
+// leakMode is one run of TestNothingLeaks: an upstream that ignores scope
+// filters or not, the response cache on or off.
+type leakMode struct {
+	name          string
+	leaky, cached bool
 }
 
 // leakSize is how much one mode does: keys, filter combinations per list
@@ -58,6 +69,7 @@ type leakSize struct{ keys, combos, ids int }
 type leakRun struct {
 	t      *testing.T
 	leaky  bool
+	cached bool
 	size   leakSize
 	w      *world
 	g      *gateway.Gateway
@@ -74,24 +86,34 @@ type leakRun struct {
 	n struct{ requests, walks, pages, withheld, notFound int }
 }
 
-func newLeakRun(t *testing.T, leaky bool) *leakRun {
+func newLeakRun(t *testing.T, m leakMode) *leakRun {
 	cfg := ledgersim.DefaultConfig()
-	r := &leakRun{t: t, leaky: leaky, size: leakSize{keys: 10, combos: 4, ids: 4}}
+	r := &leakRun{t: t, leaky: m.leaky, cached: m.cached, size: leakSize{keys: 10, combos: 4, ids: 4}}
+	if m.cached {
+		r.size.keys = 5
+	}
 	if testing.Short() {
 		r.size = leakSize{keys: 2, combos: 1, ids: 2}
 	}
 	r.w = newWorld(t, cfg)
-	r.g = r.w.gateway(nil, nil)
+	var edit func(*config.Config)
+	if m.cached {
+		edit = func(c *config.Config) { c.UpstreamCacheTTL = 10 * time.Minute }
+	}
+	r.g = r.w.gateway(edit, nil)
 	r.honest = simtest.Start(t, cfg) // same seed and sizes: the same data set
 	r.d = r.w.sim.Dataset()
 	seed := *leakSeed
-	if leaky {
+	if m.leaky {
 		seed++
 		if err := r.w.sim.SetFaults(ledgersim.Faults{Leaky: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("seed %d (go test -run 'TestNothingLeaks' ./internal/gateway -args -leak.seed=%d to replay both modes)", seed, *leakSeed)
+	if m.cached {
+		seed += 2
+	}
+	t.Logf("seed %d (go test -run 'TestNothingLeaks' ./e2e -args -leak.seed=%d to replay every mode)", seed, *leakSeed)
 	r.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	return r
 }
@@ -122,6 +144,13 @@ func (r *leakRun) run() {
 		r.size.keys, r.n.requests, r.n.walks, r.n.pages, r.n.notFound, r.n.withheld, time.Since(start).Round(time.Millisecond))
 	if r.leaky && r.n.withheld == 0 {
 		r.t.Error("leaky mode withheld nothing: the upstream's leaks were not exercised")
+	}
+	if r.cached {
+		st := scrapeSaved(r.t, r.g)
+		r.t.Logf("upstream reads answered from the cache: %d", st)
+		if st == 0 {
+			r.t.Error("cached mode served nothing from the cache: the cache was not exercised")
+		}
 	}
 }
 

@@ -19,8 +19,8 @@ const maxWebhookBody = 16 << 10
 
 // Receiver takes the upstream's notifications at POST /v1/ledger/webhooks
 // (no bearer token: the signature is the authentication). A verified event
-// first invalidates the scope it may change, on every replica, then enters
-// the partner delivery queue.
+// first invalidates the scope it may change and the cached answers it makes
+// stale, on every replica, then enters the partner delivery queue.
 type Receiver struct {
 	reg    *registry.Registry
 	secret []byte
@@ -95,9 +95,16 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// invalidate drops, on every replica, the scopes the event may change,
-// before the event is queued for partners (so deliveries see the new scope).
+// invalidate drops, on every replica, the scopes the event may change and
+// the cached upstream answers it makes stale, before the event is queued
+// for partners (so deliveries, and partners' reads after them, see the
+// change).
 func (rc *Receiver) invalidate(r *http.Request, e registry.NotifyEvent) error {
+	if heads := CacheEffect(e); len(heads) > 0 {
+		if err := rc.reg.PublishPurge(r.Context(), heads); err != nil {
+			return err
+		}
+	}
 	entities, all := ScopeEffect(e)
 	if !all && len(entities) == 0 {
 		return nil

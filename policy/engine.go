@@ -35,8 +35,14 @@ type Local interface {
 // Config configures an Engine. Zero values mean the documented defaults;
 // Upstream and Local are required.
 type Config struct {
-	// Upstream reads the Ledger API with the operator's credentials.
+	// Upstream reads the Ledger API with the operator's credentials, for
+	// ownership, scoped lists and verification (through the response
+	// cache, when there is one).
 	Upstream Upstream
+	// ScopeUpstream reads for scope resolution; it must not answer from a
+	// cache (a snapshot rebuilt after an invalidation must see the
+	// upstream as it is now: upstream.Shared.Uncached). Default Upstream.
+	ScopeUpstream Upstream
 	// Local answers the Gateway strategy's operations.
 	Local Local
 	// Snapshots shares scope snapshots between replicas; nil keeps them in
@@ -87,7 +93,11 @@ func New(cfg Config) (*Engine, error) {
 	if e.owners, err = NewOwners(cfg.Upstream, cfg.OwnerCacheSize); err != nil {
 		return nil, err
 	}
-	e.resolver, err = NewResolver(cfg.Upstream, rules, ResolverOptions{
+	scopeUp := cfg.ScopeUpstream
+	if scopeUp == nil {
+		scopeUp = cfg.Upstream
+	}
+	e.resolver, err = NewResolver(scopeUp, rules, ResolverOptions{
 		MaxAge: cfg.ScopeMaxAge, Store: cfg.Snapshots, Now: cfg.Now, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err

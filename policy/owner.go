@@ -9,7 +9,6 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/valyala/fastjson"
-	"golang.org/x/sync/singleflight"
 )
 
 // Upstream reads the Ledger API with the operator's credentials
@@ -47,11 +46,12 @@ type ownerKey struct {
 
 // Owners resolves and caches objects' owners. Owners never change (a
 // transaction stays in its account, a request keeps its target), so an
-// entry is kept until evicted by size. Safe for concurrent use.
+// entry is kept until evicted by size. Concurrent lookups of one object
+// make one upstream read: the Upstream coalesces identical reads
+// (upstream.Shared). Safe for concurrent use.
 type Owners struct {
 	up    Upstream
 	cache *lru.Cache[ownerKey, Ownership]
-	group singleflight.Group
 }
 
 // NewOwners returns an owner cache of size entries reading through up.
@@ -78,7 +78,7 @@ func (o *Owners) Remember(kind OwnerKind, id int64, ow Ownership) {
 }
 
 // Lookup returns the owner of an object, from the cache or from the
-// upstream (concurrent lookups of one object share one request). A
+// upstream. A
 // request's transaction target is resolved too, so TargetInScope can decide
 // from the cache afterwards.
 func (o *Owners) Lookup(ctx context.Context, kind OwnerKind, id int64) (Ownership, error) {
@@ -97,27 +97,21 @@ func (o *Owners) lookup(ctx context.Context, kind OwnerKind, id int64) (Ownershi
 	if ow, ok := o.cache.Get(k); ok {
 		return ow, nil
 	}
-	p := ownerPath(kind, id)
-	v, err, _ := o.group.Do(p, func() (any, error) {
-		status, body, err := o.up.Fetch(ctx, p)
-		switch {
-		case err != nil:
-			return Ownership{}, err
-		case status == http.StatusNotFound:
-			return Ownership{}, ErrObjectNotFound
-		case status != http.StatusOK:
-			return Ownership{}, &UpstreamError{Status: status}
-		}
-		ow, err := parseOwner(kind, body)
-		if err == nil {
-			o.cache.Add(k, ow)
-		}
-		return ow, err
-	})
+	status, body, err := o.up.Fetch(ctx, ownerPath(kind, id))
+	switch {
+	case err != nil:
+		return Ownership{}, err
+	case status == http.StatusNotFound:
+		return Ownership{}, ErrObjectNotFound
+	case status != http.StatusOK:
+		return Ownership{}, &UpstreamError{Status: status}
+	}
+	ow, err := parseOwner(kind, body)
 	if err != nil {
 		return Ownership{}, err
 	}
-	return v.(Ownership), nil
+	o.cache.Add(k, ow)
+	return ow, nil
 }
 
 func ownerPath(kind OwnerKind, id int64) string {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"reportgate/upstream"
 )
 
 // record counts the request and writes its access-log line (step 8): the
@@ -25,7 +27,7 @@ func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
 	}
 	now := p.opts.Now()
 	if p.opts.AccessLog != nil {
-		st.line = appendAccessLine(st.line[:0], now, keyID, method, route, st.decision, status,
+		st.line = appendAccessLine(st.line[:0], now, keyID, method, route, st.decision, viaName(st), status,
 			now.Sub(st.start), st.upStart)
 		_, _ = p.opts.AccessLog.Write(st.line)
 		return
@@ -38,6 +40,7 @@ func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
 		slog.String("decision", st.decision),
 		slog.Int64("duration_us", now.Sub(st.start).Microseconds()),
 		slog.Int64("upstream_us", st.upStart.Microseconds()),
+		slog.String("upstream", viaName(st)),
 	)
 }
 
@@ -47,7 +50,7 @@ func (p *Proxy) record(ctx *fasthttp.RequestCtx, st *state) {
 // allocates nothing (BenchmarkAccessLog). Every value is the gateway's own
 // (a key id, a route template, a method label, a decision token), escaped
 // all the same.
-func appendAccessLine(b []byte, now time.Time, keyID, method, route, decision string, status int, took, upstream time.Duration) []byte {
+func appendAccessLine(b []byte, now time.Time, keyID, method, route, decision, via string, status int, took, upstream time.Duration) []byte {
 	b = append(b, `{"time":"`...)
 	b = now.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","level":"INFO","msg":"request","key_id":`...)
@@ -64,6 +67,8 @@ func appendAccessLine(b []byte, now time.Time, keyID, method, route, decision st
 	b = strconv.AppendInt(b, took.Microseconds(), 10)
 	b = append(b, `,"upstream_us":`...)
 	b = strconv.AppendInt(b, upstream.Microseconds(), 10)
+	b = append(b, `,"upstream":`...)
+	b = appendJSONString(b, via)
 	return append(b, "}\n"...)
 }
 
@@ -83,6 +88,21 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// viaName says how a forwarded request was answered: sent, coalesced (an
+// identical read in flight answered it) or cached; "" when nothing was
+// forwarded.
+func viaName(st *state) string {
+	switch {
+	case !st.forwarded:
+		return ""
+	case st.via == upstream.Joined:
+		return "coalesced"
+	case st.via == upstream.Cached:
+		return "cached"
+	}
+	return "sent"
 }
 
 func (p *Proxy) route(st *state) string { return st.req.Route() }

@@ -24,8 +24,8 @@ func TestAccessLineIsSlogsLine(t *testing.T) {
 		slog.New(slog.NewJSONHandler(&want, nil)).LogAttrs(t.Context(), slog.LevelInfo, "request",
 			slog.String("key_id", c.keyID), slog.String("method", c.method), slog.String("route", c.route),
 			slog.Int("status", 404), slog.String("decision", c.decision),
-			slog.Int64("duration_us", 1234), slog.Int64("upstream_us", 567))
-		got := appendAccessLine(nil, now, c.keyID, c.method, c.route, c.decision, 404,
+			slog.Int64("duration_us", 1234), slog.Int64("upstream_us", 567), slog.String("upstream", "cached"))
+		got := appendAccessLine(nil, now, c.keyID, c.method, c.route, c.decision, "cached", 404,
 			1234*time.Microsecond, 567*time.Microsecond)
 		var g, w map[string]any
 		if err := json.Unmarshal(got, &g); err != nil {

@@ -12,6 +12,7 @@ import (
 	"reportgate/internal/apierr"
 	"reportgate/keycache"
 	"reportgate/policy"
+	"reportgate/ratelimit"
 	"reportgate/upstream"
 )
 
@@ -122,9 +123,25 @@ const statusRateLimited = 420
 var reason420 = []byte("Enhance Your Calm")
 
 // limitAnswers are the refusals of the limits, in the status the gateway is
-// configured with (Options.RateLimitStatus: 420 like the upstream, or 429).
+// configured with (Options.RateLimitStatus: 420 like the upstream, or 429):
+// the key's own limits, the failed-authentication throttle, and the
+// operator's upstream budget.
 type limitAnswers struct {
 	rate, concurrency, auth *apiError
+	share, spent, paused    *apiError
+}
+
+// budget is the answer to a refusal of the operator's budget.
+func (a limitAnswers) budget(r ratelimit.Reason) *apiError {
+	switch r {
+	case ratelimit.FairShareSpent:
+		return a.share
+	case ratelimit.Paused:
+		return a.paused
+	case ratelimit.BudgetDown:
+		return errLimiterDown
+	}
+	return a.spent
 }
 
 func newLimitAnswers(status int) limitAnswers {
@@ -135,6 +152,12 @@ func newLimitAnswers(status int) limitAnswers {
 			"too many concurrent requests for this reporting API key; retry after the delay in Retry-After").in(limitClass),
 		auth: newError(status, "auth_throttled",
 			"too many failed authentications from this address; retry after the delay in Retry-After").in(limitClass),
+		share: newError(status, "upstream_share",
+			"this reporting API key used its share of the upstream budget while other keys need theirs; retry after the delay in Retry-After").in(limitClass),
+		spent: newError(status, "upstream_budget",
+			"the gateway's upstream budget is spent for now; retry after the delay in Retry-After").in(limitClass),
+		paused: newError(status, "upstream_paused",
+			"the upstream asked the gateway to slow down; retry after the delay in Retry-After").in(limitClass),
 	}
 }
 

@@ -31,6 +31,10 @@ type fixture struct {
 	p      *Proxy
 	origin *origin.Origin
 	secret string
+	// up is the proxy's upstream; shared its options (the cache is off
+	// unless a test sets it: newFixtureWith).
+	up     *upstream.Shared
+	shared upstream.SharedOptions
 	// client reaches the proxy's listener; direct the origin's.
 	client, direct *fasthttp.HostClient
 }
@@ -40,7 +44,14 @@ const fixtureWorkspace = "acme"
 // newFixture builds and starts the proxy; opts may edit its Options.
 func newFixture(tb testing.TB, edit func(*Options)) *fixture {
 	tb.Helper()
-	f := &fixture{origin: origin.New()}
+	return newFixtureWith(tb, edit, upstream.SharedOptions{})
+}
+
+// newFixtureWith is newFixture with the upstream's sharing options (the
+// cache, the budget).
+func newFixtureWith(tb testing.TB, edit func(*Options), shared upstream.SharedOptions) *fixture {
+	tb.Helper()
+	f := &fixture{origin: origin.New(), shared: shared}
 	upLn := fasthttputil.NewInmemoryListener()
 	upSrv := &fasthttp.Server{Handler: f.origin.Handler, NoDefaultServerHeader: true}
 	go upSrv.Serve(upLn) //nolint:errcheck // ends with Shutdown below
@@ -65,7 +76,11 @@ func newFixture(tb testing.TB, edit func(*Options)) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f.p, err = New(opts, deps(tb, up, secret))
+	f.up, err = upstream.NewShared(up, f.shared)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.p, err = New(opts, deps(tb, f.up, secret))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -79,7 +94,7 @@ func newFixture(tb testing.TB, edit func(*Options)) *fixture {
 
 // deps wires the policy over up and a key cache that knows one key, bound
 // to origin.EntityID.
-func deps(tb testing.TB, up *upstream.Client, secret string) Deps {
+func deps(tb testing.TB, up *upstream.Shared, secret string) Deps {
 	tb.Helper()
 	hash := registry.KeyHash([]byte(secret))
 	lookup := func(_ context.Context, h [32]byte) (keycache.Principal, bool, error) {
@@ -93,7 +108,7 @@ func deps(tb testing.TB, up *upstream.Client, secret string) Deps {
 		tb.Fatal(err)
 	}
 	keys.SetSubscribed(true) // as when the invalidation subscription is live
-	engine, err := policy.New(policy.Config{Upstream: up, Local: noWebhooks{}, OwnerCacheSize: 1024})
+	engine, err := policy.New(policy.Config{Upstream: up, ScopeUpstream: up.Uncached(), Local: noWebhooks{}, OwnerCacheSize: 1024})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func (p *Proxy) registerMetrics(m metric.Meter) error {
 	violations, err3 := m.Int64ObservableCounter("reportgate.scope.violations",
 		metric.WithDescription("Upstream bodies withheld because they failed scope verification"))
 	limited, err4 := m.Int64ObservableCounter("reportgate.rate_limit.rejections",
-		metric.WithDescription("Requests refused by a limit, by reason: rate_limited, concurrency_limited, auth_throttled, rate_limiter_down"))
+		metric.WithDescription("Requests refused by a limit, by reason: rate_limited, concurrency_limited, auth_throttled, rate_limiter_down, and the operator's upstream budget: upstream_share, upstream_budget, upstream_paused"))
 	unreadable, err5 := m.Int64ObservableCounter("reportgate.unreadable",
 		metric.WithDescription("Partner requests the server could not read (kind=request) and connection errors it reported (kind=connection); never logged with their bytes"))
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {

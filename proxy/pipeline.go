@@ -42,6 +42,14 @@ type state struct {
 	answered bool
 	decision string
 	class    class // of a refusal: its metric family
+	// call is the context of the policy's upstream reads, naming the key
+	// they are for (its fair share of the operator's budget pays).
+	call upstream.Call
+	// via is how the forwarded request was answered; refetched is set once
+	// a cached answer that failed its scope check was read again.
+	via       upstream.Via
+	forwarded bool
+	refetched bool
 }
 
 func (s *state) reset(now time.Time) {
@@ -51,6 +59,8 @@ func (s *state) reset(now time.Time) {
 	s.adm, s.retry, s.limited = ratelimit.Admission{}, 0, false
 	s.out, s.uri = s.out[:0], s.uri[:0]
 	s.answered, s.decision, s.class = false, "", noClass
+	s.call = upstream.Call{}
+	s.via, s.forwarded, s.refetched = upstream.Sent, false, false
 }
 
 // serve is the fasthttp handler: the pipeline of docs/design.md §3, in order.
@@ -224,7 +234,8 @@ func (p *Proxy) authFailed(ctx *fasthttp.RequestCtx, st *state) {
 // carries out every decision but Forward, which the next steps do.
 func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 	who := st.who
-	d := p.deps.Policy.Decide(st.ctx, policy.Caller{KeyID: who.ID, Generation: who.Generation, Entities: who.Entities},
+	st.call = upstream.Call{Context: st.ctx, KeyID: who.ID}
+	d := p.deps.Policy.Decide(&st.call, policy.Caller{KeyID: who.ID, Generation: who.Generation, Entities: who.Entities},
 		&st.req, ctx.Method(), ctx.Request.Body(), st.out[:0])
 	st.decision = d.Name
 	switch d.Kind {
@@ -251,8 +262,9 @@ func (p *Proxy) authorize(ctx *fasthttp.RequestCtx, st *state) error {
 // in the access log already).
 func (p *Proxy) logRefusal(st *state, err error) {
 	var denied *policy.DeniedError
+	_, refused := errors.AsType[*ratelimit.Refusal](err)
 	switch {
-	case errors.As(err, &denied) || errors.Is(err, policy.ErrScanLimit):
+	case errors.As(err, &denied) || errors.Is(err, policy.ErrScanLimit) || refused:
 		return
 	case classifyUpstream(err) != nil:
 		p.logUpstream(st, err)
@@ -295,14 +307,20 @@ func (p *Proxy) rewrite(ctx *fasthttp.RequestCtx, st *state) error {
 	return nil
 }
 
-// forward sends the rewritten request and reads the answer (step 6).
+// forward sends the rewritten request and reads the answer (step 6), or
+// gets an identical read's answer, in flight or cached.
 func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 	t := time.Now()
-	err := p.up.Do(&ctx.Request, &ctx.Response)
-	st.upStart = time.Since(t)
-	p.tel.observeUpstream(st.upStart)
+	via, err := p.up.Forward(st.who.ID, &ctx.Request, &ctx.Response)
+	st.upStart += time.Since(t)
+	st.via, st.forwarded = via, true
+	if via == upstream.Sent {
+		p.tel.observeUpstream(time.Since(t))
+	}
 	if err != nil {
-		p.logUpstream(st, err)
+		if _, refused := errors.AsType[*ratelimit.Refusal](err); !refused {
+			p.logUpstream(st, err)
+		}
 		return err
 	}
 	scrubResponse(&ctx.Response.Header, &st.resp)
@@ -314,14 +332,32 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, st *state) error {
 }
 
 // verify withholds any body the scope does not cover (step 7), in the
-// step's context so that the checks' upstream reads are traced with it.
+// step's context so that the checks' upstream reads are traced with it
+// (and paid for by the key). A cached answer is checked like a fresh one;
+// one that fails (the scope changed since it was cached) is dropped from
+// the cache and read again, once.
 func (p *Proxy) verify(ctx *fasthttp.RequestCtx, st *state) error {
 	resp := &ctx.Response
 	status := resp.StatusCode()
-	err := p.deps.Policy.Verify(st.ctx, &st.req, status, resp.Header.ContentEncoding(), resp.Body())
+	st.call.Context = st.ctx
+	err := p.deps.Policy.Verify(&st.call, &st.req, status, resp.Header.ContentEncoding(), resp.Body())
 	if err == nil {
 		return nil
 	}
+	if st.via == upstream.Cached && !st.refetched && !errors.Is(err, policy.ErrHidden) {
+		st.refetched = true
+		p.up.Forget(&ctx.Request)
+		p.opts.Logger.Info("cached answer failed its scope check: read again", "route", st.req.Route(), "key_id", st.who.ID)
+		if err := p.forward(ctx, st); err != nil {
+			return err
+		}
+		return p.verify(ctx, st)
+	}
+	return p.withhold(st, status, err)
+}
+
+// withhold answers an answer that failed verification.
+func (p *Proxy) withhold(st *state, status int, err error) error {
 	route, keyID := st.req.Route(), st.who.ID
 	var v *policy.Violation
 	switch {
@@ -356,6 +392,9 @@ func upstreamRetry(err error) time.Duration {
 // fail answers err in the upstream's Error shape.
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, st *state, err error) {
 	ae := classify(err)
+	if r, ok := errors.AsType[*ratelimit.Refusal](err); ok {
+		ae, st.retry = p.answers.budget(r.Reason), r.RetryAfter
+	}
 	st.decision, st.class = ae.reason, ae.class
 	if ae == errUpstreamLimited {
 		st.retry = upstreamRetry(err)

@@ -86,14 +86,18 @@ type Options struct {
 }
 
 // Forwarder sends a partner's rewritten request upstream
-// (upstream.Client implements it).
+// (upstream.Shared implements it).
 type Forwarder interface {
 	// Prepare adds the operator's credentials, Host and scheme to a
 	// request whose client headers were stripped.
 	Prepare(req *fasthttp.Request)
-	// Do sends the request; an answer the partner must not get (a 5xx)
-	// comes back as an error.
-	Do(req *fasthttp.Request, resp *fasthttp.Response) error
+	// Forward sends the request on behalf of keyID, unless an identical
+	// read in flight or cached answers it (upstream.Via says which); an
+	// answer the partner must not get (a 5xx) comes back as an error, and a
+	// refusal of the operator's budget as *ratelimit.Refusal.
+	Forward(keyID string, req *fasthttp.Request, resp *fasthttp.Response) (upstream.Via, error)
+	// Forget drops the cached answer to req: it failed its scope check.
+	Forget(req *fasthttp.Request)
 	// Close drops idle connections.
 	Close()
 	// Abort ends every exchange in flight and refuses later ones with
@@ -101,7 +105,7 @@ type Forwarder interface {
 	Abort()
 }
 
-var _ Forwarder = (*upstream.Client)(nil)
+var _ Forwarder = (*upstream.Shared)(nil)
 
 // Policy decides what happens to a request (policy.Engine implements
 // it): the proxy carries out its decisions and decides nothing about scope.

@@ -186,12 +186,14 @@ const (
 	EventKey = "key"
 	// EventScope: what entities cover changed upstream (InvalidateScope).
 	EventScope = "scope"
+	// EventPurge: cached upstream answers went stale (PublishPurge).
+	EventPurge = "purge"
 )
 
 // Event is the invalidation message published on EventsChannel: a key's
 // change, by the same script as the change, or a scope change.
 type Event struct {
-	Type       string `json:"type"` // EventKey or EventScope
+	Type       string `json:"type"` // EventKey, EventScope or EventPurge
 	ID         string `json:"id,omitempty"`
 	Generation uint64 `json:"generation,omitempty"`
 	// Hash is the hex SHA-256 of the key's secret, "" before reveal, so that
@@ -200,6 +202,9 @@ type Event struct {
 	// Entities whose scope changed; All when any entity's may have.
 	Entities []int64 `json:"entities,omitempty"`
 	All      bool    `json:"all,omitempty"`
+	// Heads are, for EventPurge, the request targets' heads whose cached
+	// answers to drop.
+	Heads []string `json:"heads,omitempty"`
 }
 
 // ParseEvent decodes and checks one message of EventsChannel.
@@ -207,6 +212,12 @@ func ParseEvent(b []byte) (Event, error) {
 	var e Event
 	if err := json.Unmarshal(b, &e); err != nil {
 		return Event{}, fmt.Errorf("registry: event: %w", err)
+	}
+	if e.Type == EventPurge {
+		if err := checkPurge(e.Heads); err != nil {
+			return Event{}, fmt.Errorf("registry: event: %w", err)
+		}
+		return e, nil
 	}
 	if e.Type == EventScope {
 		if !e.All && len(e.Entities) == 0 {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"reportgate/ratelimit"
 )
 
 // checkEvery bounds how often Check asks the upstream: readiness probes
@@ -24,7 +26,9 @@ type checker struct {
 // any answer below 500 but 401 means reachable (its rate limit, 420,
 // included); a 5xx, a 401 or a transport error means not, with what failed
 // in the error's text. The upstream's message is not repeated: /readyz is
-// unauthenticated.
+// unauthenticated. Under a Shared client the read spends the operator's
+// budget like any other; when the budget refuses it (or an upstream 420
+// paused every read), the last result stands and the next probe asks.
 func (c *Client) Check(ctx context.Context) error {
 	c.check.mu.Lock()
 	defer c.check.mu.Unlock()
@@ -32,7 +36,14 @@ func (c *Client) Check(ctx context.Context) error {
 	if !c.check.at.IsZero() && now.Sub(c.check.at) < checkEvery {
 		return c.check.err
 	}
-	status, _, err := c.Fetch(ctx, "/currencies")
+	fetch := c.Fetch
+	if c.checkFetch != nil {
+		fetch = c.checkFetch
+	}
+	status, _, err := fetch(ctx, "/currencies")
+	if _, refused := errors.AsType[*ratelimit.Refusal](err); refused {
+		return c.check.err
+	}
 	if se, ok := errors.AsType[*StatusError](err); ok {
 		status, err = se.Status, nil
 	}

@@ -73,6 +73,9 @@ type Client struct {
 	retries   atomic.Uint64
 	now       func() time.Time
 	check     checker
+	// checkFetch is Check's read: Fetch, or the Shared client's (through
+	// the operator's budget) once one wraps this client.
+	checkFetch func(ctx context.Context, pathAndQuery string) (int, []byte, error)
 }
 
 var (
@@ -172,10 +175,22 @@ func (c *Client) Prepare(req *fasthttp.Request) {
 // holds it, but it must not be passed on); every other status is the
 // caller's to read. After Abort, ErrClosed.
 func (c *Client) Do(req *fasthttp.Request, resp *fasthttp.Response) error {
+	return c.exchange(req, resp, time.Time{})
+}
+
+// exchange is Do, bounded by deadline when it is set (by the client's
+// timeouts otherwise).
+func (c *Client) exchange(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
 	if c.conns.isClosed() {
 		return ErrClosed
 	}
-	if err := c.client.Do(req, resp); err != nil {
+	var err error
+	if deadline.IsZero() {
+		err = c.client.Do(req, resp)
+	} else {
+		err = c.client.DoDeadline(req, resp, deadline)
+	}
+	if err != nil {
 		return c.failure(err)
 	}
 	if resp.StatusCode() >= 500 {
@@ -189,23 +204,39 @@ func (c *Client) Do(req *fasthttp.Request, resp *fasthttp.Response) error {
 // the caller cannot read as data come as *StatusError instead: a 5xx, and
 // the upstream's rate limit (420), whose Retry-After the error carries.
 func (c *Client) Fetch(ctx context.Context, pathAndQuery string) (int, []byte, error) {
-	if c.conns.isClosed() {
-		return 0, nil, ErrClosed
-	}
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	req, resp := c.fetchRequest(pathAndQuery), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
+	if err := c.exchange(req, resp, c.deadline(ctx)); err != nil {
+		return 0, nil, err
+	}
+	return c.data(resp)
+}
+
+// fetchRequest is a prepared GET of pathAndQuery, from fasthttp's pool.
+func (c *Client) fetchRequest(pathAndQuery string) *fasthttp.Request {
+	req := fasthttp.AcquireRequest()
 	req.SetRequestURI(pathAndQuery)
 	req.Header.SetMethod(fasthttp.MethodGet)
 	c.Prepare(req)
+	return req
+}
+
+// deadline bounds a read of the gateway's own: the client's timeout, or
+// ctx's deadline when sooner.
+func (c *Client) deadline(ctx context.Context) time.Time {
 	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	if err := c.client.DoDeadline(req, resp, deadline); err != nil {
-		return 0, nil, c.failure(err)
-	}
-	if s := resp.StatusCode(); s >= 500 || s == StatusRateLimited {
+	return deadline
+}
+
+// data reads an answer to a read of the gateway's own: a 420 is a
+// *StatusError, an encoded body ErrEncoded, else the status and a copy of
+// the body.
+func (c *Client) data(resp *fasthttp.Response) (int, []byte, error) {
+	if resp.StatusCode() == StatusRateLimited {
 		return 0, nil, c.statusError(resp)
 	}
 	if ce := resp.Header.ContentEncoding(); len(ce) > 0 && string(ce) != "identity" {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The load harness (make bench): the gateway against nginx proxy_pass
 # and the direct origin, pinned (wrk on CPU 0, everything else on CPU 1),
-# in interleaved rounds. Results go to benchmarks/out/<time>/ (summary.md,
+# in interleaved rounds; the list route also with the response cache on
+# (gw-cache, --upstream-cache-ttl 2s, against nginx-cache, proxy_cache 2s). Results go to benchmarks/out/<time>/ (summary.md,
 # samples.tsv, every process's log, the generated nginx.conf, the profile).
 #
 #   benchmarks/load/run.sh [driver flags]        e.g. -rounds 3 -duration 5s

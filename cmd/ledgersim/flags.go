@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -40,6 +43,7 @@ func parseFlags(args []string, stderr io.Writer) (ledgersim.Config, string, erro
 	fs.Float64Var(&cfg.ErrorRate, "error-rate", cfg.ErrorRate, "share of requests answered 500/502/503, 0 to 1")
 	fs.BoolVar(&cfg.Leaky, "leaky", cfg.Leaky, "lists ignore their scope filters (a simulated upstream bug)")
 	fs.IntVar(&cfg.MaxPageSize, "max-page-size", cfg.MaxPageSize, "largest page_size, and what 0 and -1 mean")
+	rate := fs.String("rate-limit", "", "the API user's limit, N/s or N/m: beyond, 420 with X-RateLimit-* and Retry-After (empty: none)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ledgersim [flags]\n\nRuns the Ledger Enterprise API simulator.\n\n%s", fs.FlagUsages())
 	}
@@ -49,5 +53,24 @@ func parseFlags(args []string, stderr io.Writer) (ledgersim.Config, string, erro
 	if fs.NArg() > 0 {
 		return cfg, "", fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if *rate != "" {
+		n, per, err := parseRate(*rate)
+		if err != nil {
+			return cfg, "", err
+		}
+		cfg.RateLimit, cfg.RatePer = n, per
+	}
 	return cfg, *listen, nil
+}
+
+// parseRate reads "N/s" or "N/m", N a positive decimal without sign or
+// leading zero.
+func parseRate(s string) (int, time.Duration, error) {
+	num, unit, _ := strings.Cut(s, "/")
+	per := map[string]time.Duration{"s": time.Second, "m": time.Minute}[unit]
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 || per == 0 || strconv.Itoa(n) != num {
+		return 0, 0, fmt.Errorf("--rate-limit %q: write N/s or N/m, e.g. 50/s", s)
+	}
+	return n, per, nil
 }

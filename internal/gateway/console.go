@@ -15,7 +15,7 @@ import (
 // through the API's actions (effective here before the answer).
 func (g *Gateway) console(mux *http.ServeMux, filed func(context.Context, registry.Request), actions *admin.KeyActions) error {
 	c, err := console.New(console.Options{
-		Registry: g.reg, Upstream: g.up, Scopes: g.policy.Resolver(), Now: g.now, Logger: g.log, Filed: filed,
+		Registry: g.reg, Upstream: g.shared, Scopes: g.policy.Resolver(), Now: g.now, Logger: g.log, Filed: filed,
 		ClientCertBindings: g.cfg.ClientCAs != nil, TLSProxies: g.cfg.TrustedPrefixes,
 		Actions:  actions,
 		Sessions: registry.SessionTimeouts{Idle: g.cfg.ConsoleSessionIdle, Absolute: g.cfg.ConsoleSessionMax},

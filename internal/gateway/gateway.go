@@ -79,10 +79,14 @@ type Gateway struct {
 	keys       *keycache.KeyCache
 	limiter    *ratelimit.Limiter
 	up         *upstream.Client
-	policy     *policy.Engine
-	notifier   *notify.Notifier
-	proxy      *proxy.Proxy
-	admin      *http.Server
+	// shared is up as every part shares it (coalescing, the cache, the
+	// budget); budget is the operator's upstream budget, nil without one.
+	shared   *upstream.Shared
+	budget   *ratelimit.Shared
+	policy   *policy.Engine
+	notifier *notify.Notifier
+	proxy    *proxy.Proxy
+	admin    *http.Server
 	// partnerCert and adminCert serve the listeners' certificates; nil
 	// for a listener in plain HTTP.
 	partnerCert, adminCert *certs.Reloader
@@ -158,6 +162,9 @@ func New(cfg config.Config, opts Options) (*Gateway, error) {
 		api.OnRequestFiled(filed)
 	}
 	api.AcceptClientCertBindings(cfg.ClientCAs != nil)
+	if g.budget != nil {
+		api.ServeUpstreamBudget(g.budget)
+	}
 	api.Register(mux)
 	notify.NewReceiver(g.reg, cfg.UpstreamWebhookSecret, g.now, g.log).Register(mux)
 	if err := g.console(mux, filed, actions); err != nil {
@@ -190,8 +197,11 @@ func (g *Gateway) buildProxy() error {
 		return err
 	}
 	g.up = up
+	if err := g.shareUpstream(); err != nil {
+		return err
+	}
 	g.policy, err = policy.New(policy.Config{
-		Upstream: up, Snapshots: g.reg,
+		Upstream: g.shared, ScopeUpstream: g.shared.Uncached(), Snapshots: g.reg,
 		Local:       notify.NewConfigurations(g.reg, g.cfg.AllowLoopbackHTTPWebhooks, g.log),
 		MaxPageSize: g.cfg.MaxPageSize, DenyReferenceData: !g.cfg.ReferenceData,
 		ScopeMaxAge: g.cfg.ScopeMaxAge, MaxScan: g.cfg.MaxScan, Now: g.now, Logger: g.log,
@@ -205,7 +215,25 @@ func (g *Gateway) buildProxy() error {
 		ReadTimeout: g.cfg.ReadTimeout, WriteTimeout: g.cfg.WriteTimeout, IdleTimeout: g.cfg.IdleTimeout,
 		MaxHeaderBytes: g.cfg.MaxHeaderBytes, MaxBodyBytes: g.cfg.MaxBodyBytes, MaxConnsPerIP: g.cfg.MaxConnsPerIP,
 		RateLimitStatus: g.cfg.RateLimitStatus, AuthFailures: g.cfg.FailedAuth, AccessLog: g.accessLog,
-	}, proxy.Deps{Upstream: up, Keys: g.keys, Policy: g.policy, Limiter: g.limiter})
+	}, proxy.Deps{Upstream: g.shared, Keys: g.keys, Policy: g.policy, Limiter: g.limiter})
+	return err
+}
+
+// shareUpstream builds the operator's budget, when there is one, and the
+// client every upstream read goes through.
+func (g *Gateway) shareUpstream() error {
+	opts := upstream.SharedOptions{CacheTTL: g.cfg.UpstreamCacheTTL, CacheBytes: g.cfg.UpstreamCacheBytes, Now: g.now}
+	if !g.cfg.UpstreamBudget.IsZero() {
+		b, err := ratelimit.NewShared(g.rdb, g.reg.Prefix(), ratelimit.SharedOptions{
+			Limit: g.cfg.UpstreamBudget, Outage: ratelimit.OutageMode(g.cfg.RateLimitOutage), Now: g.now, Logger: g.log,
+		})
+		if err != nil {
+			return err
+		}
+		g.budget, opts.Budget = b, b
+	}
+	var err error
+	g.shared, err = upstream.NewShared(g.up, opts)
 	return err
 }
 
@@ -223,6 +251,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 	bg, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
 	g.limiter.Start()
+	if g.budget != nil {
+		g.budget.Start()
+	}
 	g.spawn(func() { g.reg.Watch(bg, g) })
 	g.spawn(func() { g.reg.TrackDurability(bg, time.Second, g.durabilityChanged) })
 	g.spawn(func() { g.reg.RunExpirer(bg, time.Minute) })
@@ -284,6 +315,7 @@ func (g *Gateway) flushUsage(ctx context.Context) {
 func (g *Gateway) Subscribed(live bool) {
 	g.keys.SetSubscribed(live)
 	if live {
+		g.shared.PurgeAll()
 		g.policy.Resolver().InvalidateAll()
 	}
 }
@@ -300,12 +332,17 @@ func (g *Gateway) Event(e registry.Event) {
 			g.keys.Invalidate(h, e.Generation)
 		}
 	case registry.EventScope:
+		// First: a scope rebuilt after this must not join an upstream read
+		// sent before it, nor find its answer cached.
+		g.shared.PurgeAll()
 		if e.All {
 			g.policy.Resolver().InvalidateAll()
 		}
 		for _, id := range e.Entities {
 			g.policy.Resolver().InvalidateEntity(id)
 		}
+	case registry.EventPurge:
+		g.shared.Purge(e.Heads...)
 	}
 }
 
@@ -357,6 +394,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	g.wg.Wait()
 	g.limiter.Close()
+	if g.budget != nil {
+		g.budget.Close()
+	}
 	errs = append(errs, g.tel.Close(ctx))
 	if g.ownRedis {
 		errs = append(errs, g.rdb.Close())

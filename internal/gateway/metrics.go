@@ -15,8 +15,14 @@ import (
 // gateway's own is the Redis client's error count.
 func (g *Gateway) registerMetrics(m metric.Meter) error {
 	redisErrs, err := m.Int64ObservableCounter("reportgate.redis.errors", metric.WithDescription("Redis commands that failed (not 'not found')"))
-	if err := errors.Join(err, g.keys.RegisterMetrics(m), g.notifier.RegisterMetrics(m), g.up.RegisterMetrics(m)); err != nil {
+	if err := errors.Join(err, g.keys.RegisterMetrics(m), g.notifier.RegisterMetrics(m), g.up.RegisterMetrics(m),
+		g.shared.RegisterMetrics(m)); err != nil {
 		return err
+	}
+	if g.budget != nil {
+		if err := g.budget.RegisterMetrics(m); err != nil {
+			return err
+		}
 	}
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(redisErrs, g.redisErrors.Load())

@@ -44,6 +44,14 @@ type Config struct {
 	// Leaky makes list endpoints ignore their scope-carrying filters (an
 	// upstream bug the gateway's response verification must catch).
 	Leaky bool
+	// RateLimit is the API user's plan: at most RateLimit requests in each
+	// RatePer window (aligned on the clock), beyond which the upstream's
+	// 420 answers with X-RateLimit-Limit, X-RateLimit-Remaining,
+	// X-RateLimit-Reset and Retry-After. 0: no limit.
+	RateLimit int
+	// RatePer is the window of RateLimit: a second or a minute. 0: a
+	// second.
+	RatePer time.Duration
 
 	// Now is the clock for new objects, signatures and default date ranges.
 	// nil: time.Now.
@@ -125,6 +133,12 @@ func (c Config) Validate() error {
 	if c.ErrorRate < 0 || c.ErrorRate > 1 || c.ErrorRate != c.ErrorRate {
 		bad("error rate = %v, want 0 to 1", c.ErrorRate)
 	}
+	if c.RateLimit < 0 {
+		bad("rate limit = %d, want 0 (none) or more", c.RateLimit)
+	}
+	if c.RatePer != 0 && c.RatePer != time.Second && c.RatePer != time.Minute {
+		bad("rate window = %s, want 1s or 1m", c.RatePer)
+	}
 	if c.MaxPageSize < 0 {
 		bad("max page size = %d, want at least 1 (0 means %d)", c.MaxPageSize, DefaultMaxPageSize)
 	}
@@ -151,6 +165,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPageSize == 0 {
 		c.MaxPageSize = DefaultMaxPageSize
+	}
+	if c.RatePer == 0 {
+		c.RatePer = time.Second
 	}
 	return c
 }

@@ -67,4 +67,14 @@
 // and id, and the ERC-20 children, stake and NFT lists answer every
 // account's objects. GET /entities/{id} and accounts' governance_rules are
 // never altered: they are the gateway's source of truth.
+//
+// # Rate limit
+//
+// With Config.RateLimit (--rate-limit N/s or N/m), the API user may make at
+// most N requests in each second or minute of the clock (a fixed window);
+// beyond, 420 with X-RateLimit-Limit, X-RateLimit-Remaining (0),
+// X-RateLimit-Reset (the window's end, unix seconds), Retry-After (seconds
+// until then) and an Error body, as the help centre describes the
+// upstream's own. Unauthenticated requests do not count; /_sim/ is never
+// limited. RateLimited counts the 420s.
 package ledgersim

@@ -18,10 +18,10 @@ const (
 const simPrefix = "/_sim/"
 
 // root sends /_sim/ to the control API and everything else through the
-// upstream pipeline: record, observe, latency, authenticate, inject 5xx,
-// route.
+// upstream pipeline: record, observe, latency, authenticate, the API user's
+// rate limit, inject 5xx, route.
 func (s *Server) root(api, control http.Handler) http.Handler {
-	chain := s.record(s.observe(s.delay(s.authenticate(s.failSome(cleanPath(api))))))
+	chain := s.record(s.observe(s.delay(s.authenticate(s.limit(s.failSome(cleanPath(api)))))))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, simPrefix) {
 			control.ServeHTTP(w, r)

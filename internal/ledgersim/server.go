@@ -19,6 +19,7 @@ type Server struct {
 	rec     *recorder
 	notify  *notifier
 	enums   specEnums
+	rate    rateWindow
 
 	mu sync.RWMutex // guards st (the pointer and its contents)
 	st *store

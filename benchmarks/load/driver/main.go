@@ -48,6 +48,8 @@ type options struct {
 	keys           int
 	tls            bool
 	targets        string
+	cache          bool
+	cacheTTL       time.Duration
 }
 
 type driver struct {
@@ -85,6 +87,8 @@ func main() {
 	flag.IntVar(&o.keys, "keys", 100_000, "at the end, file this many keys, use each once through the gateway and read its RSS (0 skips)")
 	flag.BoolVar(&o.tls, "tls", true, "also run the list route over TLS: gw-tls (--tls-cert) against nginx-tls, reused connections and full handshakes")
 	flag.StringVar(&o.targets, "targets", "", "run only these targets, comma-separated (e.g. gw-tls,nginx-tls); all when empty")
+	flag.BoolVar(&o.cache, "cache", true, "also run the list route with the response cache on: gw-cache (--upstream-cache-ttl) against nginx-cache (proxy_cache)")
+	flag.DurationVar(&o.cacheTTL, "cache-ttl", 2*time.Second, "the cache TTL of gw-cache and nginx-cache (whole seconds for nginx)")
 	flag.Parse()
 	for _, c := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -239,7 +243,14 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 		}
 		rg.targets, tlsFiles = append(rg.targets, tlsTarget), files
 	}
-	nginx, nginxAddr, nginxTLSAddr, err := d.startNginx(upPort, tlsFiles)
+	if d.cache {
+		cacheTarget, err := d.startCacheGateway(upPort, redisPort, gatewayRoutes(secret, unknown, limited, false)[0])
+		if err != nil {
+			return nil, err
+		}
+		rg.targets = append(rg.targets, cacheTarget)
+	}
+	nginx, nginxAddr, nginxTLSAddr, nginxCacheAddr, err := d.startNginx(upPort, tlsFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +259,10 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 	if d.tls {
 		rg.targets = append(rg.targets, target{name: "nginx-tls", addr: nginxTLSAddr, proxy: rg.nginxPids,
 			routes: tlsRoutes(directRoutes(false)[0])})
+	}
+	if d.cache {
+		rg.targets = append(rg.targets, target{name: "nginx-cache", addr: nginxCacheAddr, proxy: rg.nginxPids,
+			routes: directRoutes(false)[:1]})
 	}
 	d.logf("nginx master %d, workers %v", nginx.pid(), rg.nginxPids[1:])
 	rg.targets = keepTargets(rg.targets, d.targets)
@@ -366,45 +381,50 @@ func (d *driver) timeStartups(upPort, redisPort int) ([]time.Duration, error) {
 }
 
 // startNginx starts nginx as a plain proxy_pass and, given the bench
-// certificate's files, as a TLS-ending one on a second address.
-func (d *driver) startNginx(upPort int, tlsFiles []string) (p *proc, addr, tlsAddr string, err error) {
+// certificate's files, as a TLS-ending one on a second address, and with
+// -cache as a caching one on a third.
+func (d *driver) startNginx(upPort int, tlsFiles []string) (p *proc, addr, tlsAddr, cacheAddr string, err error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", "", "", err
 	}
 	dir, err := filepath.Abs(d.out)
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", "", "", err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "nginx-tmp"), 0o755); err != nil {
-		return nil, "", "", err
+		return nil, "", "", "", err
 	}
 	tlsServer := ""
 	if len(tlsFiles) == 2 {
 		tlsPort, err := freePort()
 		if err != nil {
-			return nil, "", "", err
+			return nil, "", "", "", err
 		}
 		tlsAddr = "127.0.0.1:" + strconv.Itoa(tlsPort)
 		tlsServer = nginxTLSServer(tlsAddr, origin.APIUser, tlsFiles[0], tlsFiles[1])
 	}
+	cacheServer, cacheAddr, err := d.cacheServer(dir, origin.APIUser)
+	if err != nil {
+		return nil, "", "", "", err
+	}
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(nginxConf(dir, port, upPort, tlsServer)), 0o644); err != nil {
-		return nil, "", "", err
+	if err := os.WriteFile(conf, []byte(nginxConf(dir, port, upPort, tlsServer+cacheServer)), 0o644); err != nil {
+		return nil, "", "", "", err
 	}
 	argv := []string{"nginx", "-c", conf, "-p", dir, "-e", filepath.Join(dir, "nginx-error.log")}
 	d.logf("$ %s", shellQuote(argv))
 	if p, err = d.procs.start("nginx", nil, argv...); err != nil {
-		return nil, "", "", err
+		return nil, "", "", "", err
 	}
 	addr = "127.0.0.1:" + strconv.Itoa(port)
 	if err := waitTCP(p, addr, 10*time.Second); err != nil {
-		return nil, "", "", err
+		return nil, "", "", "", err
 	}
 	for i := 0; i < 100 && len(children(p.pid())) == 0; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
-	return p, addr, tlsAddr, nil
+	return p, addr, tlsAddr, cacheAddr, nil
 }
 
 // write saves every sample and the summary.

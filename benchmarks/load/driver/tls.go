@@ -131,10 +131,14 @@ func keepTargets(targets []target, names string) []target {
 }
 
 // nginxPeer is the nginx target a target's throughput and CPU are compared
-// with: nginx ending TLS for the TLS targets.
+// with: nginx ending TLS for the TLS targets, nginx's proxy_cache for the
+// cached one.
 func nginxPeer(target string) string {
-	if strings.HasSuffix(target, "-tls") {
+	switch {
+	case strings.HasSuffix(target, "-tls"):
 		return "nginx-tls"
+	case strings.HasSuffix(target, "-cache"):
+		return "nginx-cache"
 	}
 	return "nginx"
 }
