@@ -7,13 +7,16 @@ import "github.com/valyala/fastjson"
 const maxDepth = fastjson.MaxDepth
 
 // maxNameLen bounds the member names the verifier compares: every name it
-// checks is shorter (a test holds the table to it), so a longer one is
-// none of them and need not be unescaped in full.
+// checks, and every variant of one that a decoder folding case would match
+// (scan_fold.go), is at most that long (a test holds the table to it), so
+// a longer name is none of them and need not be unescaped in full.
 const maxNameLen = 32
 
-// noName stands for a member name that cannot be one the verifier checks:
-// an escape outside ASCII, or longer than maxNameLen. No checked name
-// holds a backslash.
+// noName stands for a member name that can be neither a name the verifier
+// checks nor a variant of one (scan_fold.go): a surrogate escape (no rune
+// beyond the Basic Multilingual Plane, nor a lone surrogate, folds to
+// ASCII), or longer than maxNameLen unescaped. No checked name holds a
+// backslash.
 var noName = []byte{'\\'}
 
 // scanner reads a JSON text in one pass and validates all of it as
@@ -62,53 +65,62 @@ func (s *scanner) enter(c byte) bool {
 }
 
 // seek reads the members of the object being read up to the next one
-// named a or a2, and returns its name with i at its value; end reports the
-// object's closing brace instead. first says no member was read yet. A
-// name with escapes is unescaped into buf: "\u0069d" is "id" to every
-// decoder. The other members are skipped in the same loop: a call per
-// member would cost more than reading it.
-func (s *scanner) seek(first bool, a, a2 string, buf *[maxNameLen]byte) (name []byte, end, ok bool) {
+// named a or a2, or a variant of either (scan_fold.go), and returns its
+// name with i at its value — for a variant, variant is set and name is
+// the name it stands for —; end reports the object's closing brace
+// instead. first says no member was read yet. A name with escapes is
+// unescaped into buf: "\u0069d" is "id" to every decoder. The other
+// members are skipped in the same loop: a call per member would cost more
+// than reading it.
+func (s *scanner) seek(first bool, a, a2 *key, buf *[maxNameLen]byte) (name []byte, variant, end, ok bool) {
 	b, i := s.b, s.i
+	lens := a.lens | a2.lens
 	for ; ; first = false {
 		if i = skipWS(b, i); i >= len(b) {
-			return nil, false, false
+			return nil, false, false, false
 		}
 		switch c := b[i]; {
 		case c == '}':
 			s.i, s.depth = i+1, s.depth-1
-			return nil, true, true
+			return nil, false, true, true
 		case c == ',' && !first:
 			i = skipWS(b, i+1)
 		case !first:
-			return nil, false, false
+			return nil, false, false, false
 		}
 		if i >= len(b) || b[i] != '"' || s.depth >= maxDepth {
-			return nil, false, false
+			return nil, false, false, false
 		}
 		j, escaped := strEnd(b, i)
 		if j < 0 {
-			return nil, false, false
+			return nil, false, false, false
 		}
 		name = b[i+1 : j-1]
 		if j = skipWS(b, j); j >= len(b) || b[j] != ':' {
-			return nil, false, false
+			return nil, false, false, false
 		}
 		if i = skipWS(b, j+1); escaped {
 			name = unescapeName(name, buf)
 		}
-		if string(name) == a || string(name) == a2 {
-			s.i = i
-			return name, false, true
+		if n := uint(len(name)); n < 64 && lens>>n&1 != 0 {
+			if string(name) == a.name || string(name) == a2.name {
+				s.i = i
+				return name, false, false, true
+			}
+			if found, ok := variantOf(name, a, a2, buf); ok {
+				s.i = i
+				return found, true, false, true
+			}
 		}
 		if i >= len(b) {
-			return nil, false, false
+			return nil, false, false, false
 		}
 		switch c := b[i]; {
 		case c == '"':
 			j, _ = strEnd(b, i)
 		case c == '{' || c == '[':
 			if s.i = i; !s.skipNested() {
-				return nil, false, false
+				return nil, false, false, false
 			}
 			j = s.i
 		case c-'1' < 9:
@@ -121,7 +133,7 @@ func (s *scanner) seek(first bool, a, a2 string, buf *[maxNameLen]byte) (name []
 			j = numEnd(b, i)
 		}
 		if i = j; i < 0 {
-			return nil, false, false
+			return nil, false, false, false
 		}
 	}
 }

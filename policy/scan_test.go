@@ -152,8 +152,11 @@ func TestUnescapeName(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ raw, want string }{
 		{`\u0069d`, "id"}, {`\u0069\u0064`, "id"}, {`i\u0044`, "iD"}, {`a\/b`, "a/b"}, {`a\"b`, `a"b`},
-		{`\u00e9`, `\`}, {`\ud800`, `\`}, {`\ud83d\ude00`, `\`}, {strings.Repeat(`\u0061`, maxNameLen), strings.Repeat("a", maxNameLen)},
+		{`\u00e9`, "é"}, {`\u017f`, longS}, {`\u212A`, kelvin}, {`\u00c5\u00bf`, "Å¿"}, {"\xc5\\u00bf", "\xc5¿"},
+		{`\ud800`, `\`}, {`\ud83d\ude00`, `\`}, {strings.Repeat(`\u0061`, maxNameLen), strings.Repeat("a", maxNameLen)},
 		{strings.Repeat(`\u0061`, maxNameLen+1), `\`}, {"\xffid", "\xffid"},
+		{strings.Repeat("a", maxNameLen-2) + `\u017f`, strings.Repeat("a", maxNameLen-2) + longS},
+		{strings.Repeat("a", maxNameLen-1) + `\u017f`, `\`}, {strings.Repeat("a", maxNameLen-2) + `\u212a`, `\`},
 	}
 	for _, tt := range tests {
 		var buf [maxNameLen]byte
@@ -164,7 +167,8 @@ func TestUnescapeName(t *testing.T) {
 }
 
 // TestCheckedNamesFit: the scan compares names unescaped only up to
-// maxNameLen and only in ASCII; every name the table checks must fit.
+// maxNameLen, the checked names in ASCII; every name the table checks, and
+// every variant of one (scan_fold.go), must fit.
 func TestCheckedNamesFit(t *testing.T) {
 	t.Parallel()
 	names := []string{"edges", "node", "page_info", "count", "target_id", "target_type"}
@@ -172,7 +176,7 @@ func TestCheckedNamesFit(t *testing.T) {
 		names = append(names, r.Verify.Field, r.Verify.Parent, r.Verify.Wrap)
 	}
 	for _, n := range names {
-		if len(n) > maxNameLen || bytes.ContainsAny([]byte(n), `\"`) || strings.IndexFunc(n, func(r rune) bool { return r >= 0x80 || r < 0x20 }) >= 0 {
+		if k := keyOf(n); k.lens>>(maxNameLen+1) != 0 || bytes.ContainsAny([]byte(n), `\"`) || strings.IndexFunc(n, func(r rune) bool { return r >= 0x80 || r < 0x20 }) >= 0 {
 			t.Errorf("checked name %q does not fit the scan", n)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // The scanner's token readers. Each takes the text and an index and returns
@@ -136,16 +138,13 @@ func hexVal(c byte) int {
 }
 
 // unescapeName returns the name the valid raw content of a string spells,
-// written into buf, or noName when it cannot be a name the verifier checks.
-// Those are ASCII, so an escape beyond ASCII (a surrogate included, which
-// decoders read differently) rules a name out; below it every decoder
-// reads the same byte.
+// written into buf, or noName when it can be neither a name the verifier
+// checks nor a variant of one: longer than buf, or with a surrogate escape
+// (which decoders read differently). An escape beyond ASCII is written in
+// UTF-8, as decoders read it: "\u017f" is "ſ", a variant of "s".
 func unescapeName(raw []byte, buf *[maxNameLen]byte) []byte {
 	n := 0
-	for j := 0; j < len(raw); n++ {
-		if n == len(buf) {
-			return noName
-		}
+	for j := 0; j < len(raw); {
 		c := raw[j]
 		j++
 		if c == '\\' {
@@ -161,14 +160,24 @@ func unescapeName(raw []byte, buf *[maxNameLen]byte) []byte {
 			case 't':
 				c = '\t'
 			case 'u':
-				x := hexVal(raw[j])<<12 | hexVal(raw[j+1])<<8 | hexVal(raw[j+2])<<4 | hexVal(raw[j+3])
-				if x >= 0x80 {
+				r := rune(hexVal(raw[j])<<12 | hexVal(raw[j+1])<<8 | hexVal(raw[j+2])<<4 | hexVal(raw[j+3]))
+				j += 4
+				if r < utf8.RuneSelf {
+					c = byte(r)
+					break
+				}
+				if utf16.IsSurrogate(r) || n+utf8.RuneLen(r) > len(buf) {
 					return noName
 				}
-				c, j = byte(x), j+4
+				n += utf8.EncodeRune(buf[n:], r)
+				continue
 			}
 		}
+		if n == len(buf) {
+			return noName
+		}
 		buf[n] = c
+		n++
 	}
 	return buf[:n]
 }

@@ -283,3 +283,21 @@ func TestListerReuseIsBoundedByTTLAndMemory(t *testing.T) {
 		t.Errorf("budget accounting holds %d bytes after eviction, want 0", b)
 	}
 }
+
+// Regression: a node is passed on as the upstream wrote it, so a node
+// {"id":2,"ID":3} kept as user 2 was read as user 3 by encoding/json
+// decoding into a struct (scan_fold.go).
+func TestListerRefusesCaseVariants(t *testing.T) {
+	t.Parallel()
+	for _, node := range []string{`{"id":2,"ID":3}`, `{"Id":3,"id":2}`, `{"id":2},"Node":{"id":3}`} {
+		up := mapUpstream{"/users?page=1&page_size=5": `{"edges":[{"cursor":0,"node":` + node + `}],"page_info":{"count":1,"has_next_page":false}}`}
+		l, err := NewLister(up, nil, ListerOptions{ScanPageSize: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = l.Page(context.Background(), ListRequest{Path: "/users", Page: 1, Size: 20, Check: nodes("id", Users), Scope: usersScope()})
+		if !errors.Is(err, ErrMalformedBody) {
+			t.Errorf("Page() of node %s = %v, want ErrMalformedBody", node, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -345,7 +346,9 @@ func TargetInScope(s *Scope, kind TargetKind, id int64, owners *Owners) bool {
 // field returns obj's value for key, which must appear exactly once. The
 // parser keeps the first of duplicate keys, while a partner's decoder
 // (encoding/json, JSON.parse) keeps the last: a body checked by one value
-// and read by another would pass the check and leak.
+// and read by another would pass the check and leak. No other key may
+// equal it under case folding either: encoding/json, decoding into a
+// struct, reads "ID" as "id", and U+017F (long s) as "s" (scan_fold.go).
 func field(obj *fastjson.Value, key string) (*fastjson.Value, error) {
 	v, err := optField(obj, key)
 	if err == nil && v == nil {
@@ -365,13 +368,17 @@ func optField(obj *fastjson.Value, key string) (*fastjson.Value, error) {
 	}
 	var found *fastjson.Value
 	n := 0
+	variant := false
 	o.Visit(func(k []byte, v *fastjson.Value) { // keys unescaped: "\u0069d" is "id"
-		if string(k) == key {
+		switch {
+		case string(k) == key:
 			found = v
 			n++
+		case len(k) >= len(key) && bytes.EqualFold(k, []byte(key)): // no variant is shorter
+			variant = true
 		}
 	})
-	if n > 1 {
+	if n > 1 || variant {
 		return nil, ErrMalformedBody
 	}
 	return found, nil

@@ -31,32 +31,48 @@ func (v verdict) err() error {
 }
 
 // idField is what a scan saw of one checked member: how often it came and,
-// last time, whether it was an integer and which.
+// last time, whether it was an integer and which; and whether a variant of
+// its name came (scan_fold.go).
 type idField struct {
-	n     int
-	id    int64
-	isInt bool
+	n       int
+	id      int64
+	isInt   bool
+	variant bool
 }
 
 func (f *idField) set(id int64, isInt bool) { f.n++; f.id, f.isInt = id, isInt }
 
-// ok reports the member once, an integer: what intField accepts.
-func (f *idField) ok() bool { return f.n == 1 && f.isInt }
+// see records a member seek found: the checked one, or a variant.
+func (f *idField) see(id int64, isInt, variant bool) {
+	if variant {
+		f.variant = true
+		return
+	}
+	f.set(id, isInt)
+}
+
+// ok reports the member once, an integer, and no variant of its name:
+// what intField accepts.
+func (f *idField) ok() bool { return f.n == 1 && f.isInt && !f.variant }
 
 // bodyScan checks a body in one pass over it (the scanner) for the shapes
 // Nodes, NodesTarget, Object, ObjectTarget, Items and Wrapped, with the
 // verdicts of verifyParsed, the reference: the whole body is validated
 // before any verdict, a checked member must come exactly once (a
-// partner's decoder keeps the last of two, the parser the first), names
-// are compared unescaped, ids are integers, and the first failing object
-// in document order decides, after the envelope's own checks.
+// partner's decoder keeps the last of two, the parser the first) and no
+// variant of its name in its object (scan_fold.go), names are compared
+// unescaped, ids are integers, and the first failing object in document
+// order decides, after the envelope's own checks.
 type bodyScan struct {
 	scanner
 	c      Check
 	scope  *Scope
 	owners *Owners
 	parent int64
-	name   [maxNameLen]byte
+	// The names of c: its field, its parent (the field when none) and its
+	// wrapper.
+	field, parentField, wrap key
+	name                     [maxNameLen]byte
 	// fallback: the body holds what the scan leaves to the parser.
 	fallback bool
 }
@@ -65,6 +81,10 @@ type bodyScan struct {
 // errScanFallback.
 func (v *Verifier) scan(body []byte, c Check, s *Scope, parent int64) error {
 	b := bodyScan{scanner: scanner{b: body, i: skipWS(body, 0)}, c: c, scope: s, owners: v.owners, parent: parent}
+	b.field, b.wrap = keyOf(c.Field), keyOf(c.Wrap)
+	if b.parentField = b.field; c.Parent != "" {
+		b.parentField = keyOf(c.Parent)
+	}
 	var res verdict
 	var ok bool
 	switch {
@@ -96,22 +116,25 @@ func (b *bodyScan) page() (verdict, bool) {
 		return malformed, b.skip()
 	}
 	var edges, info int
-	var isArray, isObject bool
+	var isArray, isObject, variant bool
 	var count idField
 	var first verdict
 	for start := true; ; start = false {
-		name, end, ok := b.seek(start, "edges", "page_info", &b.name)
+		name, isVariant, end, ok := b.seek(start, &keyEdges, &keyPageInfo, &b.name)
 		switch {
 		case !ok:
 			return verdict{}, false
 		case end:
-			if edges != 1 || !isArray || info != 1 || !isObject || !count.ok() {
+			if variant || edges != 1 || !isArray || info != 1 || !isObject || !count.ok() {
 				return malformed, true
 			}
 			if b.c.Shape == Nodes && b.c.Field == "id" && count.id > int64(len(b.scope.Set(b.c.Set))) {
 				return verdict{field: "page_info.count", id: count.id, set: b.c.Set}, true
 			}
 			return first, true
+		case isVariant:
+			variant = true
+			ok = b.skip()
 		case string(name) == "edges":
 			edges++
 			if isArray = b.peek() == '['; isArray {
@@ -138,7 +161,7 @@ func (b *bodyScan) pageInfo() (idField, bool) {
 	var count idField
 	b.enter('{')
 	for start := true; ; start = false {
-		_, end, ok := b.seek(start, "count", "count", &b.name)
+		_, variant, end, ok := b.seek(start, &keyCount, &keyCount, &b.name)
 		if !ok || end {
 			return count, ok
 		}
@@ -146,7 +169,7 @@ func (b *bodyScan) pageInfo() (idField, bool) {
 		if !ok {
 			return count, false
 		}
-		count.set(id, isInt)
+		count.see(id, isInt, variant)
 	}
 }
 
@@ -158,18 +181,23 @@ func (b *bodyScan) edge() (verdict, bool) {
 	}
 	nodes := 0
 	var res verdict
+	var variant bool
 	for start := true; ; start = false {
-		_, end, ok := b.seek(start, "node", "node", &b.name)
+		_, isVariant, end, ok := b.seek(start, &keyNode, &keyNode, &b.name)
 		switch {
 		case !ok:
 			return verdict{}, false
-		case end && nodes != 1:
+		case end && (nodes != 1 || variant):
 			return malformed, true
 		case end:
 			return res, true
+		case isVariant:
+			variant, ok = true, b.skip()
+		default:
+			nodes++
+			res, ok = b.item()
 		}
-		nodes++
-		if res, ok = b.item(); !ok {
+		if !ok {
 			return verdict{}, false
 		}
 	}
@@ -208,20 +236,23 @@ func (b *bodyScan) wrapped(list bool) (verdict, bool) {
 	}
 	n := 0
 	var res verdict
+	var variant bool
 	for start := true; ; start = false {
-		_, end, ok := b.seek(start, b.c.Wrap, b.c.Wrap, &b.name)
+		_, isVariant, end, ok := b.seek(start, &b.wrap, &b.wrap, &b.name)
 		switch {
 		case !ok:
 			return verdict{}, false
-		case end && n != 1:
+		case end && (n != 1 || variant):
 			return malformed, true
 		case end:
 			return res, true
-		}
-		n++
-		if list {
+		case isVariant:
+			variant, ok = true, b.skip()
+		case list:
+			n++
 			res, ok = b.list(true)
-		} else {
+		default:
+			n++
 			res, ok = b.item()
 		}
 		if !ok {
@@ -240,12 +271,8 @@ func (b *bodyScan) item() (verdict, bool) {
 	}
 	b.enter('{')
 	var field, parent idField
-	parentName := b.c.Parent
-	if parentName == "" {
-		parentName = b.c.Field // seek no other name
-	}
 	for start := true; ; start = false {
-		name, end, ok := b.seek(start, b.c.Field, parentName, &b.name)
+		name, variant, end, ok := b.seek(start, &b.field, &b.parentField, &b.name)
 		if !ok {
 			return verdict{}, false
 		}
@@ -257,10 +284,10 @@ func (b *bodyScan) item() (verdict, bool) {
 			return verdict{}, false
 		}
 		if string(name) == b.c.Field {
-			field.set(id, isInt)
+			field.see(id, isInt, variant)
 		}
 		if b.c.Parent != "" && string(name) == b.c.Parent { // may be the same member
-			parent.set(id, isInt)
+			parent.see(id, isInt, variant)
 		}
 	}
 }
@@ -289,14 +316,18 @@ func (b *bodyScan) target() (verdict, bool) {
 	var id idField
 	var typ []byte
 	types := 0
-	var isString, escaped bool
+	var isString, escaped, variant bool
 	for start := true; ; start = false {
-		name, end, ok := b.seek(start, "target_id", "target_type", &b.name)
+		name, isVariant, end, ok := b.seek(start, &keyTargetID, &keyTargetType, &b.name)
 		switch {
 		case !ok:
 			return verdict{}, false
+		case end && variant:
+			return malformed, true
 		case end:
 			return b.judgeTarget(&id, typ, types == 1 && isString, escaped), true
+		case isVariant:
+			variant, ok = true, b.skip()
 		case string(name) == "target_id":
 			var n int64
 			var isInt bool

@@ -17,7 +17,7 @@ import (
 )
 
 // scanChecks are the checks the differential test draws from: the first
-// six are FuzzVerifyAgainstDecoder's, so that corpus means the same here.
+// are FuzzVerifyAgainstDecoder's, so that corpus means the same here.
 var scanChecks = append(append([]Check(nil), fuzzChecks...),
 	Check{Shape: ObjectTarget},
 	Check{Shape: NodesTarget},
@@ -155,6 +155,17 @@ func scanSeedBodies() []string {
 		`{"id":10,"deep":` + strings.Repeat(`{"a":`, maxDepth-1) + `1` + strings.Repeat("}", maxDepth-1) + `}`,
 		`{"id":10,"\u0061\u0063\u0063\u006f\u0075\u006e\u0074\u005f\u0069\u0064":12,"account_id":10}`,
 		`{"id":10,"` + strings.Repeat(`\u0061`, 40) + `":1}`,
+		// Variants of checked names under case folding (scan_fold.go), and
+		// names that only look like one.
+		page("1", `{"node":{"id":10,"i\u0044":12,"\u0131d":12,"\u0130d":12,"\u00ccd":12}}`),
+		page("1", `{"node":{"account_id":10,"parent":10,"Parent":10}},{"node":{"account_id":12,"PARENT":10,"parent":10}}`),
+		`{"edges":[],"edge\u017F":[],"page_info":{"count":1}}`, `{"edges":[],"EDGE\u017f":[],"page_info":{"count":1}}`,
+		`{"edges":[],"edges` + longS + `":[],"page_info":{"count":1}}`, `{"edges":[],"page_info":{"Count":1}}`,
+		`{"request":{"target_type":"\u0055SER","target_id":100,"target_Type":"USER"}}`,
+		`{"key_id":10,"` + "\xe2\x84" + `ey_id":12}`, `{"key_id":10,"` + kelvin + `ey_id":12}`, `{"key_id":10,"\u212Aey_id":12}`,
+		`{"key_id":10,"` + strings.Repeat(`\u0061`, maxNameLen-2) + `\u017f":1,"` + strings.Repeat("a", maxNameLen-1) + longS + `":1}`,
+		`{"users":[{"id":100}],"\u0055\u017f\u0065rs":[{"id":100}]}`,
+		`{"users":[{"id":100}],"\u00c5\u00bfers":[],"\u017f":1,"` + longS + longS + `":1}`,
 	}
 	return bodies
 }

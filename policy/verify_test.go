@@ -27,6 +27,9 @@ func TestVerify(t *testing.T) {
 			`{"cursor":0,"node":{"account_id":10,"contract_address":"0xA","token_balance":2,"token_type":"ERC721"}},` +
 			`{"cursor":1,"node":{"account_id":10,"contract_address":"0xB","token_balance":1,"token_type":"ERC721"}}],` +
 			`"page_info":{"count":2,"has_next_page":false}}`,
+		"/accounts/13/nft-collections?page=1&page_size=100": `{"edges":[` +
+			`{"cursor":0,"node":{"account_id":13,"contract_address":"0xD","token_balance":1,"to\u212aen_balance":9,"token_type":"ERC721"}}],` +
+			`"page_info":{"count":1,"has_next_page":false}}`,
 		"/accounts/11/nft-collections?page=1&page_size=100": `{"edges":[` +
 			`{"cursor":0,"node":{"account_id":12,"contract_address":"0xC","token_balance":1,"token_type":"ERC721"}}],` +
 			`"page_info":{"count":1,"has_next_page":false}}`,
@@ -38,32 +41,52 @@ func TestVerify(t *testing.T) {
 	owners.Remember(TransactionOwner, 900, Ownership{Kind: TargetAccount, ID: 10})
 	owners.Remember(TransactionOwner, 901, Ownership{Kind: TargetAccount, ID: 99})
 	v := NewVerifier(up, owners)
+	// Verify scans the shapes it can; parsed is the reference it is held
+	// to, verifyParsed, behind the same validation.
+	parsed := func(ctx context.Context, body []byte, c Check, s *Scope, parent int64) error {
+		if c.Shape == NoCheck {
+			return nil
+		}
+		if !validJSON(body) {
+			return ErrMalformedBody
+		}
+		return v.verifyParsed(ctx, body, c, s, parent)
+	}
+	impls := []struct {
+		name   string
+		verify func(context.Context, []byte, Check, *Scope, int64) error
+	}{{"scan", v.Verify}, {"parse", parsed}}
 	for _, tt := range verifyCases() {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			err := v.Verify(context.Background(), []byte(tt.body), tt.check, s, tt.parent)
-			switch want := tt.want.(type) {
-			case nil:
-				if err != nil {
-					t.Fatalf("Verify() = %v, want nil", err)
-				}
-			case *Violation:
-				var got *Violation
-				if !errors.As(err, &got) {
-					t.Fatalf("Verify() = %v, want a violation", err)
-				}
-				_ = want
-			case *UpstreamError:
-				var got *UpstreamError
-				if !errors.As(err, &got) {
-					t.Fatalf("Verify() = %v, want an upstream error", err)
-				}
-			default:
-				if !errors.Is(err, tt.want) {
-					t.Fatalf("Verify() = %v, want %v", err, tt.want)
-				}
-			}
-		})
+		for _, impl := range impls {
+			t.Run(tt.name+"/"+impl.name, func(t *testing.T) {
+				t.Parallel()
+				checkVerdict(t, impl.verify(context.Background(), []byte(tt.body), tt.check, s, tt.parent), tt.want)
+			})
+		}
+	}
+}
+
+func checkVerdict(t *testing.T, err, want error) {
+	t.Helper()
+	switch want.(type) {
+	case nil:
+		if err != nil {
+			t.Fatalf("Verify() = %v, want nil", err)
+		}
+	case *Violation:
+		var got *Violation
+		if !errors.As(err, &got) {
+			t.Fatalf("Verify() = %v, want a violation", err)
+		}
+	case *UpstreamError:
+		var got *UpstreamError
+		if !errors.As(err, &got) {
+			t.Fatalf("Verify() = %v, want an upstream error", err)
+		}
+	default:
+		if !errors.Is(err, want) {
+			t.Fatalf("Verify() = %v, want %v", err, want)
+		}
 	}
 }
 
@@ -146,6 +169,39 @@ func verifyCases() []verifyCase {
 		{"duplicate object field", object("account_id", Accounts), `{"id":1,"account_id":10,"account_id":12}`, 0, ErrMalformedBody},
 		{"duplicate item field", items("parent_id", Accounts), `[{"parent_id":10,"parent_id":13}]`, 0, ErrMalformedBody},
 		{"duplicate target", Check{Shape: ObjectTarget}, `{"target_type":"USER","target_id":100,"target_id":101}`, 0, ErrMalformedBody},
+
+		// Regression: encoding/json, decoding into a struct, matches member
+		// names regardless of case (U+017F, long s, is "s"; U+212A, the
+		// Kelvin sign, is "k") and keeps the last it matched:
+		// {"id":10,"ID":12} passed as 10 and was read as 12. A variant of a
+		// checked name, escaped or not, makes its object malformed. No name
+		// the table checks holds a k: key_id stands for one.
+		{"case variant after the id", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10,"ID":12}}`), 0, ErrMalformedBody},
+		{"case variant before the id", nodes("id", Accounts), page(`{"cursor":0,"node":{"Id":12,"id":10}}`), 0, ErrMalformedBody},
+		{"case variant alone", nodes("id", Accounts), page(`{"cursor":0,"node":{"iD":10}}`), 0, ErrMalformedBody},
+		{"case variant escaped", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10,"\u0049D":12}}`), 0, ErrMalformedBody},
+		{"case variant all escaped", object("account_id", Accounts), `{"account_id":10,"\u0041\u0043\u0043\u004f\u0055\u004e\u0054\u005f\u0049\u0044":12}`, 0, ErrMalformedBody},
+		{"case variant of the parent", of(nodes("id", Accounts), "parent"), page(`{"cursor":0,"node":{"id":11,"parent":10,"PARENT":11}}`), 10, ErrMalformedBody},
+		{"case variant of the parent, id out of scope", of(nodes("id", Accounts), "parent"), page(`{"cursor":0,"node":{"id":12,"parent":10,"Parent":11}}`), 10, &Violation{}},
+		{"case variant of the item's parent", of(items("parent_id", Accounts), "parent_id"), `[{"parent_id":10,"Parent_ID":11}]`, 10, ErrMalformedBody},
+		{"case variant of target_type", Check{Shape: ObjectTarget}, `{"target_type":"USER","target_id":100,"Target_Type":"ACCOUNT"}`, 0, ErrMalformedBody},
+		{"case variant of an escaped target_type", Check{Shape: ObjectTarget}, `{"target_type":"\u0055SER","target_id":100,"TARGET_TYPE":"ACCOUNT"}`, 0, ErrMalformedBody},
+		{"case variant of target_id", Check{Shape: ObjectTarget}, `{"target_type":"USER","TARGET_ID":101,"target_id":100}`, 0, ErrMalformedBody},
+		{"case variant of page_info", nodes("id", Accounts), `{"edges":[],"page_info":{"count":1},"Page_Info":{"count":9}}`, 0, ErrMalformedBody},
+		{"case variant of count", nodes("id", Accounts), `{"edges":[],"page_info":{"count":1,"Count":9}}`, 0, ErrMalformedBody},
+		{"case variant of node", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10},"NODE":{"id":12}}`), 0, ErrMalformedBody},
+		{"case variant of the wrapper", Check{Shape: ObjectTarget, Wrap: "request"}, `{"request":{"target_type":"USER","target_id":100},"Request":{"target_type":"ACCOUNT","target_id":12}}`, 0, ErrMalformedBody},
+		{"long s in edges", nodes("id", Accounts), `{"edges":[{"cursor":0,"node":{"id":10}}],"edge` + longS + `":[{"cursor":0,"node":{"id":12}}],"page_info":{"count":1}}`, 0, ErrMalformedBody},
+		{"long s escaped in the wrapper", wrapped("users", "id", Users), `{"users":[{"id":100}],"u\u017fers":[{"id":101}]}`, 0, ErrMalformedBody},
+		{"long s escaped, upper case", wrapped("users", "id", Users), `{"U\u017FERS":[{"id":101}],"users":[{"id":100}]}`, 0, ErrMalformedBody},
+		{"Kelvin sign", object("key_id", Accounts), `{"key_id":10,"` + kelvin + `ey_id":12}`, 0, ErrMalformedBody},
+		{"Kelvin sign escaped", object("key_id", Accounts), `{"\u212aEY_ID":12,"key_id":10}`, 0, ErrMalformedBody},
+		{"case variant in a stake", stakes, stake(`"creation_tx":900,"Creation_TX":901`), 10, ErrMalformedBody},
+		{"long s in an NFT's contract", Check{Shape: NFTs, Set: Accounts}, nftPage("3", `{"cursor":0,"node":{"contract_address":"0xA","contract_addre\u017fs":"0xC"}}`), 10, ErrMalformedBody},
+		{"Kelvin sign in the collections", Check{Shape: NFTs, Set: Accounts}, nftPage("1", nft("0xD")), 13, ErrMalformedBody},
+		{"variants of names not checked there", nodes("id", Accounts), page(`{"cursor":0,"CURSOR":1,"ID":12,"node":{"id":10,"Name":"x","NAME":"y","ids":12}}`), 0, nil},
+		{"dotless and dotted i fold to no ASCII", nodes("id", Accounts), page(`{"cursor":0,"node":{"id":10,"\u0131d":12,"\u0130D":12}}`), 0, nil},
+		{"long s where no s is", object("id", Accounts), `{"id":10,"` + longS + `d":12,"i` + longS + `":12}`, 0, nil},
 
 		// A list of set members cannot count more than the set holds.
 		{"count above the set", nodes("id", Accounts), `{"edges":[{"cursor":0,"node":{"id":10}}],"page_info":{"count":3,"has_next_page":true}}`, 0, &Violation{}},
