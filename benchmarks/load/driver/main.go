@@ -61,6 +61,8 @@ type driver struct {
 	problems []string
 	// tlsPool trusts the bench certificate (-tls).
 	tlsPool *x509.CertPool
+	// distinctScript is the path of the list-distinct route's wrk script.
+	distinctScript string
 }
 
 func main() {
@@ -107,6 +109,11 @@ func main() {
 	}
 	d := &driver{options: o, procs: &procs{cpu: o.rigCPU, dir: o.out}, ticks: clockTicks()}
 	d.logFile, _ = os.Create(filepath.Join(o.out, "driver.log"))
+	d.distinctScript = filepath.Join(o.out, "distinct.lua")
+	if err := os.WriteFile(d.distinctScript, []byte(distinctScript), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "driver:", err)
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := d.run(ctx)
 	stop()
@@ -228,8 +235,8 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 		return nil, err
 	}
 	rg.targets = append(rg.targets,
-		target{name: "direct", addr: rg.originAddr, routes: directRoutes(true)},
-		target{name: "gw", addr: gwAddr, proxy: []int{gw.pid()}, routes: gatewayRoutes(secret, unknown, limited, true)})
+		target{name: "direct", addr: rg.originAddr, routes: withDistinct(directRoutes(true))},
+		target{name: "gw", addr: gwAddr, proxy: []int{gw.pid()}, routes: withDistinct(gatewayRoutes(secret, unknown, limited, true))})
 	variants, err := d.startVariants(upPort, redisPort, gatewayRoutes(secret, unknown, limited, false))
 	if err != nil {
 		return nil, err
@@ -255,7 +262,7 @@ func (d *driver) setUp(ctx context.Context) (*rig, error) {
 		return nil, err
 	}
 	rg.nginxPids = append([]int{nginx.pid()}, children(nginx.pid())...)
-	rg.targets = append(rg.targets, target{name: "nginx", addr: nginxAddr, proxy: rg.nginxPids, routes: directRoutes(false)})
+	rg.targets = append(rg.targets, target{name: "nginx", addr: nginxAddr, proxy: rg.nginxPids, routes: withDistinct(directRoutes(false))})
 	if d.tls {
 		rg.targets = append(rg.targets, target{name: "nginx-tls", addr: nginxTLSAddr, proxy: rg.nginxPids,
 			routes: tlsRoutes(directRoutes(false)[0])})

@@ -42,7 +42,7 @@ func (d *driver) rounds(ctx context.Context, rg *rig) ([]sample, error) {
 
 // routeNames are the routes in the order they run and are reported, the
 // TLS routes last.
-var routeNames = []string{"list", "owner", "path", "invalid", "limited"}
+var routeNames = []string{"list", "list-distinct", "owner", "path", "invalid", "limited"}
 
 func allRouteNames() []string { return append(append([]string(nil), routeNames...), tlsRouteNames...) }
 
@@ -67,8 +67,8 @@ func (d *driver) measure(ctx context.Context, rg *rig, t target, r route, conns 
 			return s, err
 		}
 		s.Attempts = attempt
-		d.logf("%s %-23s %-7s c%-3d %8.0f req/s p50 %5.0f µs p99 %6.0f µs proxy %5.1f µs/req (%.2f syscalls, %.2f switches) origin %4.1f µs/req foreign %4.1f%% steal %4.1f%%",
-			phase, t.name, r.name, conns, s.RPS, s.P50us, s.P99us, s.ProxyCPU, s.ProxySyscalls, s.ProxySwitches, s.OriginCPU, 100*s.Foreign, 100*s.Steal)
+		d.logf("%s %-23s %-7s c%-3d %8.0f req/s p50 %5.0f µs p99 %6.0f µs proxy %5.1f µs/req (%.2f syscalls, %.2f switches) origin %4.1f µs/req (%.2f requests) foreign %4.1f%% steal %4.1f%%",
+			phase, t.name, r.name, conns, s.RPS, s.P50us, s.P99us, s.ProxyCPU, s.ProxySyscalls, s.ProxySwitches, s.OriginCPU, s.UpstreamPerReq, 100*s.Foreign, 100*s.Steal)
 		minNon2xx, maxNon2xx := int64(0), int64(0)
 		if r.status != 200 {
 			minNon2xx, maxNon2xx = s.Requests, s.Requests
@@ -159,7 +159,11 @@ func (d *driver) measureOnce(ctx context.Context, rg *rig, t target, r route, co
 	if err := ctx.Err(); err != nil {
 		return sample{}, "", err
 	}
-	argv := wrkArgs(d.wrkCPU, conns, dur, r.scheme()+"://"+t.addr+r.path, r.headers)
+	script := ""
+	if r.distinct {
+		script = d.distinctScript
+	}
+	argv := wrkArgs(d.wrkCPU, conns, dur, r.scheme()+"://"+t.addr+r.path, r.headers, script)
 	rig := d.procs.pids()
 	m0, err0 := readMachineTicks()
 	g0, err1 := sumTicks(rig)
@@ -167,7 +171,9 @@ func (d *driver) measureOnce(ctx context.Context, rg *rig, t target, r route, co
 	p0, err3 := sumTicks(t.proxy)
 	o0, err4 := cpuTicks(rg.originPid)
 	c0, errC0 := sumCounters(t.proxy)
+	u0, errU0 := originStats(rg.originAddr)
 	res, out, wrkCPU, err := runWrk(ctx, argv)
+	u1, errU1 := originStats(rg.originAddr)
 	c1, errC1 := sumCounters(t.proxy)
 	m1, err5 := readMachineTicks()
 	g1, err6 := sumTicks(rig)
@@ -179,6 +185,9 @@ func (d *driver) measureOnce(ctx context.Context, rg *rig, t target, r route, co
 	}
 	if e := firstErr(err0, err1, err2, err3, err4, err5, err6, err7, err8, err9, errC0, errC1); e != nil {
 		return sample{}, out, fmt.Errorf("read CPU time: %w (did a process exit?)", e)
+	}
+	if e := firstErr(errU0, errU1); e != nil {
+		return sample{}, out, fmt.Errorf("read the origin's counters: %w", e)
 	}
 	perReq := func(ticks int64) float64 {
 		if res.Requests == 0 {
@@ -192,6 +201,7 @@ func (d *driver) measureOnce(ctx context.Context, rg *rig, t target, r route, co
 		ProxyCPU: perReq(p1 - p0), OriginCPU: perReq(o1 - o0), Non2xx: res.Non2xx, Errors: res.SocketErrors,
 	}
 	if res.Requests > 0 {
+		s.UpstreamPerReq = float64(u1.Requests-u0.Requests) / float64(res.Requests)
 		s.ProxySyscalls = float64(c1.syscalls-c0.syscalls) / float64(res.Requests)
 		s.ProxySwitches = float64(c1.switches-c0.switches) / float64(res.Requests)
 	}

@@ -194,7 +194,9 @@ func sumTicks(pids []int) (int64, error) {
 	return total, nil
 }
 
-// children lists the processes whose parent is pid (nginx's workers).
+// children lists the processes whose parent is pid (nginx's workers and
+// cache manager), but not nginx's cache loader: it exits about a minute after
+// start, and a CPU reading of a process that has gone fails.
 func children(pid int) []int {
 	entries, _ := os.ReadDir("/proc")
 	var out []int
@@ -209,11 +211,17 @@ func children(pid int) []int {
 		}
 		i := bytes.LastIndexByte(b, ')')
 		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) && !cacheLoader(child) {
 			out = append(out, child)
 		}
 	}
 	return out
+}
+
+// cacheLoader reports whether pid is nginx's cache loader process.
+func cacheLoader(pid int) bool {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return bytes.Contains(b, []byte("cache loader"))
 }
 
 // rssKiB reads VmRSS of pid.

@@ -25,8 +25,11 @@ type sample struct {
 	// request; ProxySwitches its context switches per request.
 	ProxySyscalls float64 `json:"proxy_syscalls"`
 	ProxySwitches float64 `json:"proxy_switches"`
-	Non2xx        int64   `json:"non2xx"`
-	Errors        int64   `json:"socket_errors"`
+	// UpstreamPerReq is the origin's requests per request served: 1 for
+	// nginx and direct, less where the gateway coalesced or cached.
+	UpstreamPerReq float64 `json:"upstream_per_req"`
+	Non2xx         int64   `json:"non2xx"`
+	Errors         int64   `json:"socket_errors"`
 	// Foreign is the share of the machine's CPU other processes used
 	// during the run; Steal the share the hypervisor took.
 	Foreign  float64 `json:"foreign"`
@@ -105,8 +108,8 @@ func writeSummary(w io.Writer, samples []sample, targets []string, routes []stri
 	cpu := func(s sample) float64 { return s.ProxyCPU }
 	for _, c := range conns {
 		fmt.Fprintf(w, "\n#### %d connections\n\n", c)
-		fmt.Fprintln(w, "| target | route | req/s median (min–max) | ÷ nginx | ÷ direct | p50 µs | p99 µs | proxy CPU µs/req | ÷ nginx CPU | proxy r+w syscalls/req | proxy switches/req | origin CPU µs/req | foreign CPU |")
-		fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		fmt.Fprintln(w, "| target | route | req/s median (min–max) | ÷ nginx | ÷ direct | p50 µs | p99 µs | proxy CPU µs/req | ÷ nginx CPU | proxy r+w syscalls/req | proxy switches/req | origin CPU µs/req | origin requests/req | foreign CPU |")
+		fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 		for _, r := range routes {
 			for _, t := range targets {
 				k := key{t, r, c}
@@ -133,12 +136,13 @@ func writeSummary(w io.Writer, samples []sample, targets []string, routes []stri
 					sys = fmt.Sprintf("%.2f", summarize(ix.values(k, func(s sample) float64 { return s.ProxySyscalls })).med)
 					sw = fmt.Sprintf("%.2f", summarize(ix.values(k, func(s sample) float64 { return s.ProxySwitches })).med)
 				}
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %s | %s | %.1f | %.1f%% |\n", t, r,
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %s | %s | %.1f | %.2f | %.1f%% |\n", t, r,
 					summarize(ix.values(k, rps)).format(0, ""), vsNginx, vsDirect,
 					summarize(ix.values(k, func(s sample) float64 { return s.P50us })).med,
 					summarize(ix.values(k, func(s sample) float64 { return s.P99us })).med,
 					proxyCPU, cpuVsNginx, sys, sw,
 					summarize(ix.values(k, func(s sample) float64 { return s.OriginCPU })).med,
+					summarize(ix.values(k, func(s sample) float64 { return s.UpstreamPerReq })).med,
 					100*summarize(ix.values(k, func(s sample) float64 { return s.Foreign })).med)
 			}
 		}
@@ -147,10 +151,10 @@ func writeSummary(w io.Writer, samples []sample, targets []string, routes []stri
 
 // writeSamples is every run, for the record.
 func writeSamples(w io.Writer, samples []sample) {
-	fmt.Fprintln(w, "round\ttarget\troute\tconns\trequests\trps\tp50_us\tp99_us\tproxy_cpu_us\tproxy_syscalls\tproxy_switches\torigin_cpu_us\tnon2xx\tsocket_errors\tforeign\tsteal\tattempts")
+	fmt.Fprintln(w, "round\ttarget\troute\tconns\trequests\trps\tp50_us\tp99_us\tproxy_cpu_us\tproxy_syscalls\tproxy_switches\torigin_cpu_us\tupstream_per_req\tnon2xx\tsocket_errors\tforeign\tsteal\tattempts")
 	for _, s := range samples {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%.3f\t%.3f\t%d\n", s.Round, s.Target, s.Route, s.Conns,
-			s.Requests, s.RPS, s.P50us, s.P99us, s.ProxyCPU, s.ProxySyscalls, s.ProxySwitches, s.OriginCPU, s.Non2xx, s.Errors, s.Foreign, s.Steal, s.Attempts)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%d\t%d\t%.3f\t%.3f\t%d\n", s.Round, s.Target, s.Route, s.Conns,
+			s.Requests, s.RPS, s.P50us, s.P99us, s.ProxyCPU, s.ProxySyscalls, s.ProxySwitches, s.OriginCPU, s.UpstreamPerReq, s.Non2xx, s.Errors, s.Foreign, s.Steal, s.Attempts)
 	}
 }
 

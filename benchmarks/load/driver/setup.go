@@ -31,6 +31,35 @@ type route struct {
 	admitted func(time.Duration) int64
 	// tls: the route is sent over https (tls.go).
 	tls bool
+	// distinct: wrk appends page=<n> to each request, n counting 1..1000 in
+	// turn (distinctScript), so no two requests in flight are the same and
+	// nothing coalesces them; the answers are the origin's fixed body.
+	distinct bool
+}
+
+// distinctScript is the wrk script of a distinct route. wrk sets wrk.path,
+// query included, from the URL before it loads the script.
+const distinctScript = `-- written by benchmarks/load/driver: every request its own page=<n>
+local n = 0
+local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
+request = function()
+  n = n % 1000 + 1
+  return wrk.format(nil, wrk.path .. sep .. "page=" .. n)
+end
+`
+
+// withDistinct is rs with the distinct form of its first route, the list,
+// after it.
+func withDistinct(rs []route) []route {
+	return append([]route{rs[0], distinctRoute(rs[0])}, rs[1:]...)
+}
+
+// distinctRoute is list sent with a different page=<n> each time: what a
+// proxy costs when it cannot coalesce, nginx's case always.
+func distinctRoute(list route) route {
+	r := list
+	r.name, r.distinct = "list-distinct", true
+	return r
 }
 
 // defaultLimitAdmits is what the gateway's default limit (10/s, burst 20)

@@ -22,8 +22,11 @@ type wrkResult struct {
 }
 
 // wrkArgs is the command line of one run, pinned to cpu.
-func wrkArgs(cpu string, conns int, d time.Duration, url string, headers []string) []string {
+func wrkArgs(cpu string, conns int, d time.Duration, url string, headers []string, script string) []string {
 	argv := []string{"taskset", "-c", cpu, "wrk", "-t1", "-c" + strconv.Itoa(conns), "-d" + wrkDuration(d), "--latency"}
+	if script != "" {
+		argv = append(argv, "-s", script)
+	}
 	for _, h := range headers {
 		argv = append(argv, "-H", h)
 	}
