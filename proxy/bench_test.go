@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -44,6 +45,7 @@ func (s *stepper) load() {
 	s.tmpl.CopyTo(&s.ctx.Request)
 	s.ctx.Response.Reset()
 	s.st.reset(s.p.opts.Now())
+	s.st.ctx = context.Background() // the pipeline gives each step its span's context
 }
 
 // untilForward runs reject → authenticate → authorize → rewrite: all the

@@ -143,3 +143,25 @@ func TestTLSRoutesAndPeers(t *testing.T) {
 		t.Errorf("keepTargets = %+v", kept)
 	}
 }
+
+func TestDistinctRoute(t *testing.T) {
+	t.Parallel()
+	rs := withDistinct([]route{{name: "list", path: "/accounts"}, {name: "owner"}})
+	if len(rs) != 3 || rs[0].name != "list" || rs[0].distinct || rs[1].name != "list-distinct" || !rs[1].distinct ||
+		rs[1].path != "/accounts" || rs[2].name != "owner" {
+		t.Fatalf("withDistinct = %+v", rs)
+	}
+	if got := profiledRoute(rs); got.name != "list-distinct" {
+		t.Errorf("profiledRoute = %s, want list-distinct", got.name)
+	}
+	if got := profiledRoute(rs[:1]); got.name != "list" {
+		t.Errorf("profiledRoute without a distinct route = %s, want list", got.name)
+	}
+	argv := strings.Join(wrkArgs("0", 8, time.Second, "http://x/accounts", nil, "d.lua"), " ")
+	if !strings.Contains(argv, " -s d.lua ") {
+		t.Errorf("wrkArgs with a script = %s", argv)
+	}
+	if argv := strings.Join(wrkArgs("0", 8, time.Second, "http://x/accounts", nil, ""), " "); strings.Contains(argv, " -s ") {
+		t.Errorf("wrkArgs without a script = %s", argv)
+	}
+}

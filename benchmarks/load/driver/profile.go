@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// profileGateway runs gwprof (serve with a CPU profile) under the list
-// route at the first concurrency and summarises the profile with pprof.
+// profileGateway runs gwprof (serve with a CPU profile) under
+// profiledRoute at the first concurrency and summarises the profile with
+// pprof.
 func (d *driver) profileGateway(ctx context.Context, rg *rig) (string, error) {
 	var gw target
 	for _, t := range rg.targets {
@@ -44,7 +45,7 @@ func (d *driver) profileGateway(ctx context.Context, rg *rig) (string, error) {
 	if _, err := waitReady(p, "http://127.0.0.1:"+strconv.Itoa(admin)+"/readyz", start, 30*time.Second); err != nil {
 		return "", err
 	}
-	t := target{name: "gw-profiled", addr: "127.0.0.1:" + strconv.Itoa(listen), proxy: []int{p.pid()}, routes: gw.routes[:1]}
+	t := target{name: "gw-profiled", addr: "127.0.0.1:" + strconv.Itoa(listen), proxy: []int{p.pid()}, routes: []route{profiledRoute(gw.routes)}}
 	if _, err := d.measure(ctx, rg, t, t.routes[0], d.conns[0], d.warmup, 0); err != nil {
 		return "", err
 	}
@@ -61,4 +62,16 @@ func (d *driver) profileGateway(ctx context.Context, rg *rig) (string, error) {
 		return "", err
 	}
 	return "pprof -top (flat):\n" + top + "\npprof -top -cum:\n" + cum, nil
+}
+
+// profiledRoute is the route the profile is taken under: the list with
+// nothing to coalesce (list-distinct), where the gateway does all its work
+// for every request; the list itself when only it runs.
+func profiledRoute(rs []route) route {
+	for _, r := range rs {
+		if r.distinct {
+			return r
+		}
+	}
+	return rs[0]
 }
