@@ -302,7 +302,8 @@ func (d *driver) startBackends(rg *rig) (upPort, redisPort int, err error) {
 }
 
 // startVariants starts the gateways run on the list route only: GOMAXPROCS
-// 4, the access log on (to its log file), and another revision (-base-bin).
+// 4, the access log on (to its log file; list-distinct too), and another
+// revision (-base-bin).
 func (d *driver) startVariants(upPort, redisPort int, routes []route) ([]target, error) {
 	type variant struct {
 		name, binary, level string
@@ -323,7 +324,11 @@ func (d *driver) startVariants(upPort, redisPort int, routes []route) ([]target,
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, target{name: v.name, addr: addr, proxy: []int{p.pid()}, routes: routes})
+		rs := routes
+		if v.name == "gw-accesslog" {
+			rs = withDistinct(routes) // every step on, nothing to coalesce
+		}
+		out = append(out, target{name: v.name, addr: addr, proxy: []int{p.pid()}, routes: rs})
 	}
 	return out, nil
 }
