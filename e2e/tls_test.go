@@ -66,18 +66,7 @@ func (w *world) tlsGateway(f *tlsFiles, edit func(*config.Config), opts gateway.
 		w.t.Fatal(err)
 	}
 	opts.Logger = slog.New(slog.NewJSONHandler(w.logs, nil))
-	g, err := gateway.New(cfg, opts)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if err := g.Start(context.Background()); err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = g.Shutdown(ctx)
-	})
+	g := startGateway(w.t, cfg, opts)
 	scheme, client := "http", http.DefaultClient
 	if cfg.AdminTLSCert != "" {
 		scheme, client = "https", &http.Client{Transport: &http.Transport{TLSClientConfig: f.client(nil)}}

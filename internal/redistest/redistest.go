@@ -5,11 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,13 +18,8 @@ const InstallHint = "redis-server not found in PATH: run `make test` (it install
 // Server is one redis-server process owned by a test. Its methods are safe for
 // concurrent use.
 type Server struct {
-	tb   testing.TB
-	dir  string
-	port int
-	args []string // extra command-line options (StartReplica's --replicaof)
-
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	tb testing.TB
+	p  proc
 }
 
 // Start launches redis-server on a free loopback port with persistence off and
@@ -42,7 +33,7 @@ func Start(tb testing.TB) *Server {
 // returns once it is in sync. Persistence is off on it too.
 func StartReplica(tb testing.TB, master *Server) *Server {
 	tb.Helper()
-	s := start(tb, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	s := start(tb, "--replicaof", "127.0.0.1", strconv.Itoa(master.p.port))
 	err := waitFor(10*time.Second, func(ctx context.Context) (bool, string) {
 		info, err := doAt(ctx, s.Addr(), "INFO", "replication")
 		if err != nil {
@@ -59,13 +50,16 @@ func StartReplica(tb testing.TB, master *Server) *Server {
 func start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
 	needRedisServer(tb)
-	s := &Server{tb: tb, dir: tb.TempDir(), args: args}
+	// Persistence off; a replica syncs at once. The caller's options
+	// (StartReplica's --replicaof) come after.
+	s := &Server{tb: tb, p: proc{name: "redis-server", dir: tb.TempDir(), args: append([]string{
+		"--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"}, args...)}}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		if s.port, err = freePort(); err != nil {
+		if s.p.port, err = freePort(); err != nil {
 			continue
 		}
-		if err = s.start(); err == nil {
+		if err = s.p.start(); err == nil {
 			tb.Cleanup(s.Stop)
 			return s
 		}
@@ -75,38 +69,21 @@ func start(tb testing.TB, args ...string) *Server {
 }
 
 // Addr is host:port of the server.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+func (s *Server) Addr() string { return s.p.addr() }
 
 // URL is the redis:// URL of the server, as --redis-url takes it.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 
 // Stop kills the server and waits for it to exit. Stopping twice is harmless.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	s.cmd = nil
-}
+func (s *Server) Stop() { s.p.kill() }
 
 // Pause stops the process (SIGSTOP) without closing its connections: it
 // neither answers nor acknowledges replication until Resume (Stop kills a
 // paused server all the same).
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+func (s *Server) Pause() { s.p.signal(syscall.SIGSTOP) }
 
 // Resume continues a paused process (SIGCONT).
-func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
-
-func (s *Server) signal(sig syscall.Signal) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		_ = s.cmd.Process.Signal(sig)
-	}
-}
+func (s *Server) Resume() { s.p.signal(syscall.SIGCONT) }
 
 // Restart stops the server (if it runs) and starts it again on the same port,
 // with an empty data set (persistence is off), as after a crash.
@@ -115,37 +92,12 @@ func (s *Server) Restart() {
 	s.Stop()
 	var err error
 	for attempt := 0; attempt < 50; attempt++ { // the port may linger briefly
-		if err = s.start(); err == nil {
+		if err = s.p.start(); err == nil {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.tb.Fatalf("redistest: restart redis-server on port %d: %v", s.port, err)
-}
-
-func (s *Server) start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cmd := exec.Command("redis-server", append([]string{
-		"--port", strconv.Itoa(s.port),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--repl-diskless-sync-delay", "0",
-		"--dir", s.dir,
-		"--logfile", filepath.Join(s.dir, "redis.log"),
-	}, s.args...)...)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	if err := waitReady(s.Addr(), 5*time.Second); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-		return fmt.Errorf("%w; redis.log:\n%s", err, log)
-	}
-	s.cmd = cmd
-	return nil
+	s.tb.Fatalf("redistest: restart redis-server on port %d: %v", s.p.port, err)
 }
 
 // waitReady polls with PING until the server answers +PONG or the deadline
