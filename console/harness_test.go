@@ -19,6 +19,7 @@ import (
 
 	"reportgate/config"
 	"reportgate/internal/gateway"
+	"reportgate/internal/gateway/gatewaytest"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
 	"reportgate/internal/redistest"
@@ -95,18 +96,7 @@ func newHarness(t *testing.T) *harness {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	g, err := gateway.New(cfg, gateway.Options{Now: h.clock.Now, Logger: slog.New(slog.NewJSONHandler(h.logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = g.Shutdown(ctx)
-	})
+	g := gatewaytest.Start(t, cfg, gateway.Options{Now: h.clock.Now, Logger: slog.New(slog.NewJSONHandler(h.logs, nil))})
 	h.gw, h.reg = g, g.Registry()
 	h.waitReady()
 	for _, name := range []string{"alice", "bob", "carol"} {

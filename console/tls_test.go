@@ -18,6 +18,7 @@ import (
 	"reportgate/config"
 	"reportgate/console"
 	"reportgate/internal/gateway"
+	"reportgate/internal/gateway/gatewaytest"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
 	"reportgate/internal/redistest"
@@ -51,18 +52,7 @@ func startTLSConsole(t *testing.T) *tlsConsole {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	g, err := gateway.New(cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = g.Shutdown(ctx)
-	})
+	g := gatewaytest.Start(t, cfg, gateway.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	s := &tlsConsole{t: t, gw: g, reg: g.Registry(), ca: ca}
 	testkit.WaitFor(t, waitTimeout, "the gateway is not ready over TLS", func() bool {
 		resp, err := s.browser().Get(s.url("/readyz"))

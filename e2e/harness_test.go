@@ -16,6 +16,7 @@ import (
 	"reportgate/config"
 	"reportgate/internal/contract"
 	"reportgate/internal/gateway"
+	"reportgate/internal/gateway/gatewaytest"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/ledgersim/simtest"
 	"reportgate/internal/redistest"
@@ -108,7 +109,7 @@ func (w *world) gatewayWith(edit func(*config.Config), clk *testkit.Clock, n not
 	if clk != nil {
 		opts.Now = clk.Now
 	}
-	g := startGateway(w.t, cfg, opts)
+	g := gatewaytest.Start(w.t, cfg, opts)
 	register(w.t, g.ProxyAddr(), w.rec)
 	waitReady(w.t, g)
 	return g
@@ -259,21 +260,3 @@ func must(t *testing.T, err error) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
-// startGateway builds and starts a gateway, shut down when the test ends.
-func startGateway(t *testing.T, cfg config.Config, opts gateway.Options) *gateway.Gateway {
-	t.Helper()
-	g, err := gateway.New(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = g.Shutdown(ctx)
-	})
-	return g
-}

@@ -15,6 +15,7 @@ import (
 
 	"reportgate/config"
 	"reportgate/internal/gateway"
+	"reportgate/internal/gateway/gatewaytest"
 	"reportgate/internal/ledgersim"
 	"reportgate/internal/testkit"
 	"reportgate/registry"
@@ -66,7 +67,7 @@ func (w *world) tlsGateway(f *tlsFiles, edit func(*config.Config), opts gateway.
 		w.t.Fatal(err)
 	}
 	opts.Logger = slog.New(slog.NewJSONHandler(w.logs, nil))
-	g := startGateway(w.t, cfg, opts)
+	g := gatewaytest.Start(w.t, cfg, opts)
 	scheme, client := "http", http.DefaultClient
 	if cfg.AdminTLSCert != "" {
 		scheme, client = "https", &http.Client{Transport: &http.Transport{TLSClientConfig: f.client(nil)}}
